@@ -1,0 +1,148 @@
+"""Settings from the environment (and an optional `.env`), checked once at start-up.
+
+Bad configuration raises `ConfigError` with one line that says what is wrong; `app.py` prints that line
+and exits. Production mode (`APP_ENV=production`) refuses empty or placeholder secrets.
+Without LINE credentials outside production the bot runs against the local LINE sandbox.
+"""
+
+from __future__ import annotations
+
+import os
+import zoneinfo
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+from dotenv import dotenv_values
+
+LINE_API_DEFAULT = "https://api.line.me"
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_SQLITE_PATH = PROJECT_ROOT / "instance" / "bot.sqlite3"
+PLACEHOLDER_SECRETS = {"changeme", "change-me", "secret", "test", "xxx", "your-channel-secret", "dev"}
+ENVIRONMENTS = ("development", "production", "test")
+
+
+class ConfigError(ValueError):
+    """Configuration that cannot work; the message is one line for the operator."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything the bot reads from its environment."""
+
+    channel_secret: str = ""
+    channel_access_token: str = ""
+    line_api_base_url: str = LINE_API_DEFAULT
+    database_url: str = f"sqlite:///{DEFAULT_SQLITE_PATH}"
+    timezone: str = "Asia/Bangkok"
+    port: int = 8000
+    environment: str = "development"
+    start_worker: bool = True
+    start_scheduler: bool = True
+    log_level: str = "INFO"
+    extra: Mapping[str, str] = field(default_factory=dict)
+
+    @property
+    def uses_sandbox(self) -> bool:
+        """True when no LINE credentials are set: the embedded mode talks to the local sandbox."""
+        return not (self.channel_secret and self.channel_access_token)
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+    @property
+    def tz(self) -> zoneinfo.ZoneInfo:
+        return zoneinfo.ZoneInfo(self.timezone)
+
+    def with_(self, **changes) -> Settings:
+        """A copy with some fields changed, validated again."""
+        return replace(self, **changes).validated()
+
+    def validated(self) -> Settings:
+        """Return self, or raise ConfigError naming the first thing that is wrong."""
+        _check_environment(self)
+        _check_timezone(self.timezone)
+        _check_url("LINE_API_BASE_URL", self.line_api_base_url)
+        _check_database_url(self.database_url)
+        if self.environment == "production":
+            _check_production(self)
+        elif bool(self.channel_secret) != bool(self.channel_access_token):
+            raise ConfigError("set both LINE_CHANNEL_SECRET and LINE_CHANNEL_ACCESS_TOKEN, or neither (sandbox)")
+        return self
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None, dotenv_path: str | Path | None = ".env"):
+        """Read settings from `environ` (default os.environ) over the values of a `.env` file, if any."""
+        values = _merged_environment(environ, dotenv_path)
+        return cls(
+            channel_secret=values.get("LINE_CHANNEL_SECRET", "").strip(),
+            channel_access_token=values.get("LINE_CHANNEL_ACCESS_TOKEN", "").strip(),
+            line_api_base_url=values.get("LINE_API_BASE_URL", LINE_API_DEFAULT).strip().rstrip("/"),
+            database_url=values.get("DATABASE_URL", "").strip() or cls.database_url,
+            timezone=values.get("TZ_NAME", values.get("BOT_TIMEZONE", "Asia/Bangkok")).strip(),
+            port=_parse_int("PORT", values.get("PORT", "8000")),
+            environment=values.get("APP_ENV", "development").strip().lower(),
+            start_worker=_parse_bool("START_WORKER", values.get("START_WORKER", "1")),
+            start_scheduler=_parse_bool("START_SCHEDULER", values.get("START_SCHEDULER", "1")),
+            log_level=values.get("LOG_LEVEL", "INFO").strip().upper(),
+            extra={k: v for k, v in values.items() if k.startswith("BOT_")},
+        ).validated()
+
+
+def _merged_environment(environ, dotenv_path) -> dict[str, str]:
+    file_values = {}
+    if dotenv_path and Path(dotenv_path).is_file():
+        file_values = {k: v for k, v in dotenv_values(dotenv_path).items() if v is not None}
+    return {**file_values, **(os.environ if environ is None else environ)}
+
+
+def _parse_int(name: str, raw: str) -> int:
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ConfigError(f"{name} must be a whole number, got {raw!r}") from None
+    if not 0 <= value <= 65535:
+        raise ConfigError(f"{name} must be between 0 and 65535, got {value}")
+    return value
+
+
+def _parse_bool(name: str, raw: str) -> bool:
+    lowered = raw.strip().lower()
+    if lowered in ("1", "true", "yes", "on"):
+        return True
+    if lowered in ("0", "false", "no", "off", ""):
+        return False
+    raise ConfigError(f"{name} must be true or false, got {raw!r}")
+
+
+def _check_environment(settings: Settings) -> None:
+    if settings.environment not in ENVIRONMENTS:
+        raise ConfigError(f"APP_ENV must be one of {', '.join(ENVIRONMENTS)}, got {settings.environment!r}")
+
+
+def _check_timezone(name: str) -> None:
+    try:
+        zoneinfo.ZoneInfo(name)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        raise ConfigError(f"unknown time zone {name!r} (expected e.g. Asia/Bangkok)") from None
+
+
+def _check_url(name: str, url: str) -> None:
+    if not url.startswith(("http://", "https://")):
+        raise ConfigError(f"{name} must start with http:// or https://, got {url!r}")
+
+
+def _check_database_url(url: str) -> None:
+    if not url.startswith(("sqlite", "postgresql")):
+        scheme = url.split(":")[0]
+        raise ConfigError(f"DATABASE_URL must be sqlite:///... or postgresql+psycopg://..., got scheme {scheme!r}")
+
+
+def _check_production(settings: Settings) -> None:
+    for name, value in (("LINE_CHANNEL_SECRET", settings.channel_secret),
+                        ("LINE_CHANNEL_ACCESS_TOKEN", settings.channel_access_token)):
+        if not value or value.lower() in PLACEHOLDER_SECRETS:
+            raise ConfigError(f"{name} is empty or a placeholder; production needs the real one from the LINE console")
+    if settings.line_api_base_url != LINE_API_DEFAULT and not settings.line_api_base_url.startswith("https://"):
+        raise ConfigError("LINE_API_BASE_URL must be https:// in production")

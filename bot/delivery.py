@@ -1,0 +1,159 @@
+"""The outbox sender: claim due rows, send each once in effect, record the result, back off on failure.
+
+Claiming marks rows `sending` under a lease in one short transaction (`FOR UPDATE SKIP LOCKED` on
+PostgreSQL; SQLite's `BEGIN IMMEDIATE` serialises claimers); a worker that dies leaves rows whose lease
+runs out and another worker takes them again, with the same retry key. A user's rows go out in order:
+a row is not claimed while an earlier row for the same recipient is still open.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import random
+import socket
+import threading
+import uuid
+from dataclasses import dataclass, field
+
+from sqlalchemy import and_, or_, select, update
+from sqlalchemy.orm import aliased
+
+from bot.clock import Clock
+from bot.messaging import LineGateway, SendOutcome, SendResult
+from models import OutboxKind, OutboxMessage, OutboxStatus
+from models.db import Database
+
+log = logging.getLogger("bot.delivery")
+
+MAX_KEY_AGE = dt.timedelta(hours=23)  # LINE forgets a retry key after 24 h; never resend past that
+BACKOFF_BASE_SECONDS = 2.0
+BACKOFF_CAP_SECONDS = 600.0
+QUOTA_PAUSE = dt.timedelta(hours=1)
+
+
+def backoff(attempts: int, rng: random.Random) -> dt.timedelta:
+    """Exponential backoff with full jitter: up to base * 2^(attempts-1) seconds, capped."""
+    ceiling = min(BACKOFF_CAP_SECONDS, BACKOFF_BASE_SECONDS * 2 ** max(attempts - 1, 0))
+    return dt.timedelta(seconds=rng.uniform(ceiling / 2, ceiling))
+
+
+@dataclass
+class DeliveryWorker:
+    db: Database
+    gateway: LineGateway
+    clock: Clock
+    batch_size: int = 50
+    lease: dt.timedelta = dt.timedelta(seconds=60)
+    owner: str = field(default_factory=lambda: f"{socket.gethostname()}:{uuid.uuid4().hex[:8]}")
+    rng: random.Random = field(default_factory=random.Random)
+
+    def run_once(self) -> int:
+        """Claim and send what is due now; returns how many rows were handled."""
+        rows = self.claim()
+        for row in rows:
+            self.send(row)
+        return len(rows)
+
+    def run_until_idle(self, max_rounds: int = 1000) -> int:
+        """Send until nothing is due now (a recipient's later rows wait for earlier ones, so one round
+        may not be enough); returns how many rows were handled."""
+        total = 0
+        for _ in range(max_rounds):
+            handled = self.run_once()
+            if handled == 0:
+                break
+            total += handled
+        return total
+
+    def run_forever(self, stop: threading.Event, wakeup: threading.Event, idle_seconds: float = 0.5) -> None:
+        """Loop until `stop` is set; `wakeup` is set by the webhook after it commits new rows."""
+        while not stop.is_set():
+            try:
+                handled = self.run_once()
+            except Exception:  # the database restarting, say: log, wait, try again
+                log.exception("delivery round failed")
+                handled = 0
+            if handled == 0:
+                wakeup.wait(idle_seconds)
+                wakeup.clear()
+
+    def claim(self) -> list[OutboxMessage]:
+        now = self.clock()
+        with self.db.transaction() as session:
+            ids = claimable_ids(now, self.batch_size, session.get_bind().dialect.name)
+            statement = (
+                update(OutboxMessage)
+                .where(OutboxMessage.id.in_(ids.scalar_subquery()))
+                .values(status=OutboxStatus.SENDING, lease_until=now + self.lease, lease_owner=self.owner,
+                        attempts=OutboxMessage.attempts + 1)
+                .returning(OutboxMessage)
+                .execution_options(synchronize_session=False)
+            )
+            rows = list(session.scalars(statement))
+        return sorted(rows, key=lambda row: row.id)
+
+    def send(self, row: OutboxMessage) -> SendOutcome:
+        now = self.clock()
+        if now - row.created_at > MAX_KEY_AGE:
+            self._finish(row, OutboxStatus.DEAD, SendResult(SendOutcome.FAILED, error="older than its retry key"))
+            return SendOutcome.FAILED
+        result = self._call_line(row, now)
+        self._record(row, result)
+        return result.outcome
+
+    def _call_line(self, row: OutboxMessage, now: dt.datetime) -> SendResult:
+        if row.kind == OutboxKind.MULTICAST:
+            return self.gateway.multicast(row.recipients or [], row.messages, row.retry_key)
+        if row.kind == OutboxKind.REPLY and row.reply_token and row.reply_deadline and now < row.reply_deadline:
+            result = self.gateway.reply(row.reply_token, row.messages)
+            if result.outcome not in (SendOutcome.INVALID_REPLY_TOKEN, SendOutcome.RETRY):
+                return result
+            # The token is spent, expired, or its fate unknown: push with the row's retry key instead.
+        return self.gateway.push(row.to_id, row.messages, row.retry_key)
+
+    def _record(self, row: OutboxMessage, result: SendResult) -> None:
+        if result.outcome is SendOutcome.SENT:
+            self._finish(row, OutboxStatus.SENT, result)
+        elif result.outcome is SendOutcome.FAILED:
+            self._finish(row, OutboxStatus.FAILED, result)
+        else:
+            delay = QUOTA_PAUSE if result.outcome is SendOutcome.QUOTA else backoff(row.attempts, self.rng)
+            self._finish(row, OutboxStatus.PENDING, result, next_attempt_at=self.clock() + delay)
+        log.info("outbox send", extra={"outbox_id": row.id, "kind": row.kind, "outcome": result.outcome.value,
+                                       "status": result.status, "attempt": row.attempts,
+                                       "recipients": row.recipient_count})
+
+    def _finish(self, row: OutboxMessage, status: str, result: SendResult,
+                next_attempt_at: dt.datetime | None = None) -> None:
+        now = self.clock()
+        values = {"status": status, "http_status": result.status, "line_request_id": result.request_id,
+                  "last_error": result.error, "lease_until": None, "lease_owner": None}
+        if status == OutboxStatus.SENT:
+            values.update(sent_at=now, accepted_request_id=result.accepted_request_id)
+        if row.kind == OutboxKind.REPLY and status == OutboxStatus.PENDING:
+            values.update(kind=OutboxKind.PUSH, reply_token=None)  # the token cannot be trusted again
+        if next_attempt_at is not None:
+            values["next_attempt_at"] = next_attempt_at
+        with self.db.transaction() as session:
+            session.execute(update(OutboxMessage).where(
+                OutboxMessage.id == row.id, OutboxMessage.lease_owner == self.owner).values(**values))
+
+
+def claimable_ids(now: dt.datetime, limit: int, dialect: str):
+    """Rows due now (or whose lease ran out) with no earlier open row for the same recipient."""
+    earlier = aliased(OutboxMessage)
+    earlier_open = (
+        select(earlier.id)
+        .where(earlier.to_id == OutboxMessage.to_id, earlier.id < OutboxMessage.id,
+               earlier.status.in_(OutboxStatus.OPEN))
+        .exists()
+    )
+    due = or_(
+        and_(OutboxMessage.status == OutboxStatus.PENDING, OutboxMessage.next_attempt_at <= now),
+        and_(OutboxMessage.status == OutboxStatus.SENDING, OutboxMessage.lease_until < now),
+    )
+    query = select(OutboxMessage.id).where(due, ~earlier_open).order_by(OutboxMessage.id).limit(limit)
+    if dialect == "postgresql":
+        query = query.with_for_update(skip_locked=True)
+    return query

@@ -1,0 +1,129 @@
+"""The only module that calls LINE's Messaging API (through line-bot-sdk), and how its answers are read.
+
+Every call returns a `SendResult` whose `outcome` tells the delivery worker what to do next; no
+exception escapes for an HTTP or network failure.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass
+from enum import StrEnum
+
+import urllib3
+from linebot.v3.messaging import (
+    ApiClient,
+    ApiException,
+    Configuration,
+    MessagingApi,
+    MulticastRequest,
+    PushMessageRequest,
+    ReplyMessageRequest,
+)
+from pydantic import ValidationError
+
+DEFAULT_TIMEOUT = (3.0, 10.0)  # connect, read (seconds)
+
+
+class SendOutcome(StrEnum):
+    SENT = "sent"  # 200, or 409: LINE had already accepted this retry key
+    RETRY = "retry"  # 5xx, rate-limit 429, timeout, connection error: same key later
+    FAILED = "failed"  # any other 4xx: LINE will never accept it
+    INVALID_REPLY_TOKEN = "invalid_reply_token"  # reply token used or expired: push instead
+    QUOTA = "quota"  # 429 "monthly limit": stop bulk sends
+
+
+@dataclass(frozen=True)
+class SendResult:
+    outcome: SendOutcome
+    status: int | None = None
+    request_id: str | None = None
+    accepted_request_id: str | None = None
+    error: str | None = None
+    seconds: float = 0.0
+
+
+class LineGateway:
+    """Reply, push and multicast with the SDK; one instance is shared by all threads of a process."""
+
+    def __init__(self, base_url: str, access_token: str, timeout: tuple[float, float] = DEFAULT_TIMEOUT,
+                 pool_size: int = 16):
+        configuration = Configuration(host=base_url, access_token=access_token)
+        configuration.retries = urllib3.Retry(total=1, connect=1, read=0, status=0, other=0, redirect=0)
+        configuration.connection_pool_maxsize = pool_size
+        self._api = MessagingApi(ApiClient(configuration))
+        self._timeout = timeout
+
+    def reply(self, reply_token: str, messages: list[dict]) -> SendResult:
+        def call():
+            request = ReplyMessageRequest.from_dict({"replyToken": reply_token, "messages": messages})
+            return self._api.reply_message_with_http_info(request, _request_timeout=self._timeout)
+        return self._call(call, is_reply=True)
+
+    def push(self, to: str, messages: list[dict], retry_key: str) -> SendResult:
+        def call():
+            request = PushMessageRequest.from_dict({"to": to, "messages": messages})
+            return self._api.push_message_with_http_info(
+                request, x_line_retry_key=retry_key, _request_timeout=self._timeout)
+        return self._call(call)
+
+    def multicast(self, to: list[str], messages: list[dict], retry_key: str) -> SendResult:
+        def call():
+            request = MulticastRequest.from_dict({"to": to, "messages": messages})
+            return self._api.multicast_with_http_info(
+                request, x_line_retry_key=retry_key, _request_timeout=self._timeout)
+        return self._call(call)
+
+    @staticmethod
+    def _call(call, is_reply: bool = False) -> SendResult:
+        started = time.perf_counter()
+        try:
+            response = call()
+        except ApiException as exc:
+            return classify_error(exc, is_reply, time.perf_counter() - started)
+        except ValidationError as exc:  # our message does not fit LINE's model: never retry
+            return SendResult(SendOutcome.FAILED, error=f"invalid request: {exc.error_count()} errors",
+                              seconds=time.perf_counter() - started)
+        except (urllib3.exceptions.HTTPError, OSError) as exc:
+            return SendResult(SendOutcome.RETRY, error=f"network: {type(exc).__name__}",
+                              seconds=time.perf_counter() - started)
+        headers = _lower(response.headers)
+        return SendResult(SendOutcome.SENT, status=response.status_code, request_id=headers.get("x-line-request-id"),
+                          seconds=time.perf_counter() - started)
+
+
+def classify_error(exc: ApiException, is_reply: bool, seconds: float) -> SendResult:
+    """Map LINE's error answer to what the worker should do (see LINE-FACTS section 2)."""
+    headers = _lower(exc.headers)
+    message = _line_message(exc.body)
+    base = {"status": exc.status, "request_id": headers.get("x-line-request-id"), "error": message,
+            "seconds": seconds}
+    if exc.status == 409:
+        return SendResult(SendOutcome.SENT, accepted_request_id=headers.get("x-line-accepted-request-id"), **base)
+    if exc.status == 429:
+        quota = "monthly limit" in (message or "").lower()
+        return SendResult(SendOutcome.QUOTA if quota else SendOutcome.RETRY, **base)
+    if exc.status is None or exc.status >= 500:
+        return SendResult(SendOutcome.RETRY, **base)
+    if is_reply and exc.status == 400 and "reply token" in (message or "").lower():
+        return SendResult(SendOutcome.INVALID_REPLY_TOKEN, **base)
+    return SendResult(SendOutcome.FAILED, **base)
+
+
+def _line_message(body) -> str | None:
+    if not body:
+        return None
+    try:
+        parsed = json.loads(body)
+    except (ValueError, TypeError):
+        return str(body)[:300]
+    if isinstance(parsed, dict):
+        details = parsed.get("details") or []
+        detail = "; ".join(f"{d.get('property')}: {d.get('message')}" for d in details if isinstance(d, dict))
+        return (str(parsed.get("message", "")) + (f" ({detail})" if detail else ""))[:500]
+    return str(parsed)[:300]
+
+
+def _lower(headers) -> dict[str, str]:
+    return {str(key).lower(): value for key, value in (headers or {}).items()}

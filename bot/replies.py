@@ -1,0 +1,45 @@
+"""Pure builders for the messages the bot sends (SDK models, so LINE's limits are checked when built)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+
+from linebot.v3.messaging import (
+    Message,
+    MessageAction,
+    PostbackAction,
+    QuickReply,
+    QuickReplyItem,
+    TextMessage,
+    URIAction,
+)
+
+MAX_QUICK_REPLY_ITEMS = 13
+MAX_LABEL = 20
+
+
+def text(body: str, quick_replies: Sequence[QuickReplyItem] = ()) -> TextMessage:
+    """A text message, with quick-reply chips if given (LINE shows them under the last message only)."""
+    quick_reply = QuickReply(items=list(quick_replies)) if quick_replies else None
+    return TextMessage(text=body, quick_reply=quick_reply)
+
+
+def say_chip(label: str, says: str | None = None) -> QuickReplyItem:
+    """A chip that sends a text as if the user typed it (shown in the chat, works after restarts)."""
+    return QuickReplyItem(action=MessageAction(label=label[:MAX_LABEL], text=says or label))
+
+
+def postback_chip(label: str, data: str, display_text: str | None = None) -> QuickReplyItem:
+    return QuickReplyItem(
+        action=PostbackAction(label=label[:MAX_LABEL], data=data, display_text=display_text or label)
+    )
+
+
+def call_chip(label: str, phone_number: str) -> QuickReplyItem:
+    """A chip that opens the phone dialler (tap-to-call)."""
+    return QuickReplyItem(action=URIAction(label=label[:MAX_LABEL], uri=f"tel:{phone_number}"))
+
+
+def as_dicts(messages: Iterable[Message]) -> list[dict]:
+    """LINE JSON for storing in the outbox (camelCase keys, no nulls)."""
+    return [message.to_dict() for message in messages]

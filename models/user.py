@@ -1,0 +1,59 @@
+"""A LINE user known to the bot, and where they are in a conversation."""
+
+from __future__ import annotations
+
+import datetime as dt
+import secrets
+
+from sqlalchemy import ForeignKey, String
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from models.base import Base
+
+
+class User(Base):
+    """One LINE account that has talked to the bot. `role` stays empty until the person registers."""
+
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    line_user_id: Mapped[str] = mapped_column(String(64), unique=True)
+    role: Mapped[str | None] = mapped_column(String(20))
+    is_following: Mapped[bool] = mapped_column(default=True)
+    created_at: Mapped[dt.datetime]
+    followed_at: Mapped[dt.datetime | None]
+    unfollowed_at: Mapped[dt.datetime | None]
+
+    conversation: Mapped[Conversation] = relationship(back_populates="user", uselist=False)
+
+    @property
+    def is_registered(self) -> bool:
+        return self.role is not None
+
+
+def new_conversation_token() -> str:
+    """A short random token that marks the buttons of one conversation (stale-button detection)."""
+    return secrets.token_urlsafe(6)
+
+
+class Conversation(Base):
+    """The flow and step a user is in, with the flow's data; the only place conversation state lives.
+
+    `token` changes whenever a flow starts or ends: buttons carry it, so a tap on a button from an older
+    conversation is recognised and answered politely instead of acting. `version` guards against two
+    web workers handling the same user's events at once (optimistic locking).
+    """
+
+    __tablename__ = "conversations"
+
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
+    flow: Mapped[str | None] = mapped_column(String(40))
+    step: Mapped[str | None] = mapped_column(String(40))
+    data: Mapped[dict] = mapped_column(default=dict)
+    token: Mapped[str] = mapped_column(String(16), default=new_conversation_token)
+    version: Mapped[int] = mapped_column(default=1)
+    updated_at: Mapped[dt.datetime]
+
+    user: Mapped[User] = relationship(back_populates="conversation")
+
+    __mapper_args__ = {"version_id_col": version}
