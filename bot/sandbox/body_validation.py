@@ -37,8 +37,8 @@ def _message_errors(messages: list) -> list[dict]:
         if not isinstance(message, dict):
             details.append({"message": "must be an object", "property": prefix})
             continue
-        found = _model_errors(Message, message, prefix)
-        details += found or message_limit_errors(message, prefix)
+        # Limit errors name the exact property; the SDK's nested models lose the path prefix.
+        details += message_limit_errors(message, prefix) or _model_errors(Message, message, prefix)
     return details
 
 

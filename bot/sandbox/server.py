@@ -7,15 +7,20 @@ import threading
 from flask import Flask
 from werkzeug.serving import make_server
 
+POLL_INTERVAL_SECONDS = 0.05  # how soon stop() takes effect
+
 
 class BackgroundServer:
     """A threaded werkzeug server running `app` until stop()."""
 
     def __init__(self, app: Flask, host: str, port: int) -> None:
         self._server = make_server(host, port, app, threaded=True)
-        self._thread = threading.Thread(target=self._server.serve_forever, name="line-sandbox", daemon=True)
+        self._thread = threading.Thread(target=self._serve, name="line-sandbox", daemon=True)
         shown_host = "127.0.0.1" if host in ("0.0.0.0", "") else host
         self.base_url = f"http://{shown_host}:{self._server.server_port}"
+
+    def _serve(self) -> None:
+        self._server.serve_forever(poll_interval=POLL_INTERVAL_SECONDS)
 
     def start(self) -> BackgroundServer:
         """Start serving; returns self."""
