@@ -21,7 +21,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock = system_clock,
     """Build the Flask app; settings default to the environment. Raises ConfigError on bad configuration."""
     from bot import cli, health, logs, webhook
     from bot.dispatch import Dispatcher
-    from bot.inbox import Inbox
+    from bot.processor import EventProcessor
     from bot.services import EXTENSION_KEY, Services
     from handlers import build_router
     from models.db import Database
@@ -32,8 +32,9 @@ def create_app(settings: Settings | None = None, *, clock: Clock = system_clock,
     app.config["MAX_CONTENT_LENGTH"] = webhook.MAX_BODY_BYTES
     db = Database(settings.database_url)
     gateway = gateway or LineGateway(settings.line_api_base_url, settings.channel_access_token)
-    inbox = Inbox(db, Dispatcher(build_router(), settings.tz))
-    app.extensions[EXTENSION_KEY] = Services(settings=settings, db=db, inbox=inbox, gateway=gateway, clock=clock)
+    processor = EventProcessor(db, Dispatcher(build_router(), settings.tz), clock)
+    app.extensions[EXTENSION_KEY] = Services(settings=settings, db=db, processor=processor, gateway=gateway,
+                                             clock=clock)
     app.register_blueprint(webhook.blueprint)
     app.register_blueprint(health.blueprint)
     cli.register(app)

@@ -7,7 +7,7 @@ import threading
 import click
 from flask import Flask
 
-from bot.delivery import DeliveryWorker
+from bot.background import start_loops
 from bot.services import services
 from models.schema import upgrade_to_head
 
@@ -20,12 +20,12 @@ def register(app: Flask) -> None:
         click.echo("database is at the latest schema")
 
     @app.cli.command("replay-failed")
-    @click.option("--event-id", "event_ids", multiple=True, type=int, help="inbox id; default: every failed event")
+    @click.option("--event-id", "event_ids", multiple=True, type=int, help="inbox id (default: all failed)")
     def replay_failed(event_ids):
         """Run recorded failed webhook events again, after a fix."""
-        app_services = services(app)
-        ids = list(event_ids) or app_services.inbox.failed_ids()
-        results = {inbox_id: app_services.inbox.replay(inbox_id, app_services.clock()) for inbox_id in ids}
+        processor = services(app).processor
+        ids = list(event_ids) or processor.failed_ids()
+        results = {inbox_id: processor.replay(inbox_id) for inbox_id in ids}
         still_failed = [inbox_id for inbox_id, status in results.items() if status == "failed"]
         click.echo(f"replayed {len(results)} event(s); {len(results) - len(still_failed)} ok, "
                    f"{len(still_failed)} still failing{': ' + str(still_failed) if still_failed else ''}")
@@ -34,12 +34,12 @@ def register(app: Flask) -> None:
 
     @app.cli.command("worker")
     def worker():
-        """Send the outbox until interrupted (run 1..N of these in production)."""
-        app_services = services(app)
+        """Process stored events and send the outbox until interrupted (run 1..N of these)."""
         stop = threading.Event()
-        worker = DeliveryWorker(app_services.db, app_services.gateway, app_services.clock)
-        click.echo(f"delivery worker {worker.owner} started")
+        loops = start_loops(services(app), stop)
+        click.echo("worker started: event processor and delivery")
         try:
-            worker.run_forever(stop, app_services.delivery_wakeup)
+            for thread in loops:
+                thread.join()
         except KeyboardInterrupt:
             stop.set()

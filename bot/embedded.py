@@ -11,8 +11,8 @@ import threading
 
 from werkzeug.serving import make_server
 
+from bot.background import start_loops
 from bot.config import Settings
-from bot.delivery import DeliveryWorker
 from bot.services import services
 from models.schema import upgrade_to_head
 
@@ -33,15 +33,6 @@ def start_sandbox(settings: Settings, host: str):
     return sandbox, bot_settings
 
 
-def start_worker(app, stop: threading.Event) -> threading.Thread:
-    app_services = services(app)
-    worker = DeliveryWorker(app_services.db, app_services.gateway, app_services.clock)
-    thread = threading.Thread(target=worker.run_forever, args=(stop, app_services.delivery_wakeup),
-                              name="delivery-worker", daemon=True)
-    thread.start()
-    return thread
-
-
 def run_embedded(settings: Settings) -> int:
     from app import create_app
 
@@ -53,7 +44,7 @@ def run_embedded(settings: Settings) -> int:
     app = create_app(settings)
     stop = threading.Event()
     if settings.start_worker:
-        start_worker(app, stop)
+        start_loops(services(app), stop)
     server = make_server(host, settings.port, app, threaded=True)
     print(f"bot webhook: http://{host}:{server.server_port}/callback", flush=True)
     if sandbox is not None:

@@ -1,7 +1,8 @@
-"""POST /callback: verify LINE's signature, store and dispatch each event, answer 200 after commit.
+"""POST /callback: verify LINE's signature, store the events durably (once each), answer 200 after commit.
 
-No call to LINE happens here (LINE gives up after 2 s and redelivers); the delivery worker sends the
-outbox rows the handlers wrote, and is woken as soon as the request has committed them.
+Nothing slow happens here: no handler, no call to LINE (LINE gives up after 2 s and redelivers). The event
+processor, woken as soon as this commits, dispatches each event in its own transaction; the delivery
+worker then sends the outbox rows the handlers wrote.
 """
 
 from __future__ import annotations
@@ -10,8 +11,7 @@ import json
 import logging
 
 from flask import Blueprint, current_app, jsonify, request
-from linebot.v3 import SignatureValidator
-
+from bot.inbox import store_events
 from bot.services import services
 
 log = logging.getLogger("bot.webhook")
@@ -34,15 +34,14 @@ def callback():
     if (request.content_length or 0) > MAX_BODY_BYTES:
         return _error(413, "body too large")
     body = request.get_data(as_text=True)
-    if not SignatureValidator(app_services.settings.channel_secret).validate(body, signature):
+    if not app_services.signature_validator.validate(body, signature):
         return _error(400, "invalid signature")
     events = _events_of(body)
     if events is None:
         return _error(400, "body is not a LINE webhook payload")
-    received_at = app_services.clock()
-    outcomes = [app_services.inbox.receive(event, received_at) for event in events]
-    if outcomes:
-        app_services.wake_delivery()
+    if events:
+        store_events(app_services.db, events, app_services.clock())
+        app_services.wake_processor()
     return jsonify({}), 200
 
 

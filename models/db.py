@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import contextlib
+import fcntl
+import os
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -17,7 +20,6 @@ def make_engine(database_url: str, **options) -> Engine:
     url = make_url(database_url)
     if url.get_backend_name() == "sqlite":
         return _sqlite_engine(url, **options)
-    options.setdefault("pool_pre_ping", True)
     options.setdefault("pool_size", 10)
     options.setdefault("max_overflow", 20)
     return create_engine(url, **options)
@@ -45,6 +47,32 @@ def _sqlite_engine(url, **options) -> Engine:
     return engine
 
 
+class SQLiteWriteLock:
+    """Queue SQLite writers of all processes on one file lock, so a waiting writer wakes the moment the
+    lock is free (SQLite's own busy handler sleeps up to 100 ms between tries)."""
+
+    def __init__(self, database_path: str):
+        self._path = f"{database_path}.writelock"
+        self._threads = threading.Lock()
+        self._fd: int | None = None
+        self._pid = os.getpid()
+
+    @contextlib.contextmanager
+    def held(self) -> Iterator[None]:
+        with self._threads:
+            fd = self._file()
+            fcntl.flock(fd, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(fd, fcntl.LOCK_UN)
+
+    def _file(self) -> int:
+        if self._fd is None or self._pid != os.getpid():  # a forked worker needs its own open file
+            self._fd, self._pid = os.open(self._path, os.O_RDWR | os.O_CREAT, 0o600), os.getpid()
+        return self._fd
+
+
 class Database:
     """The engine and session factory one app (or worker) uses."""
 
@@ -52,16 +80,28 @@ class Database:
         self.url = database_url
         self.engine = make_engine(database_url, **engine_options)
         self.sessions = sessionmaker(self.engine, expire_on_commit=False)
+        database_path = self.engine.url.database if self.dialect == "sqlite" else None
+        self._write_lock = SQLiteWriteLock(database_path) if database_path not in (None, "", ":memory:") else None
 
     @property
     def dialect(self) -> str:
         return self.engine.dialect.name
 
+    def write_lock(self):
+        """Held around a write transaction: the SQLite writer queue, nothing on PostgreSQL."""
+        return self._write_lock.held() if self._write_lock else contextlib.nullcontext()
+
     @contextlib.contextmanager
     def transaction(self) -> Iterator[Session]:
         """A session inside one transaction: committed on success, rolled back on error."""
-        with self.sessions() as session, session.begin():
+        with self.write_lock(), self.sessions() as session, session.begin():
             yield session
+
+    @contextlib.contextmanager
+    def connection(self):
+        """A Core connection inside one transaction (for the webhook's single INSERT)."""
+        with self.write_lock(), self.engine.begin() as connection:
+            yield connection
 
     def dispose(self) -> None:
         self.engine.dispose()

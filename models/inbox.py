@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import Index, String, Text
+from typing import Any
+
+from sqlalchemy import JSON, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from models.base import Base
@@ -13,7 +15,7 @@ from models.base import Base
 class InboxStatus:
     """What became of an event (stored as a string)."""
 
-    RECEIVED = "received"
+    RECEIVED = "received"  # stored by the webhook, waiting for the event processor
     PROCESSED = "processed"
     IGNORED = "ignored"  # standby mode, group chats, event types the bot does not act on
     FAILED = "failed"  # the handler raised or the event could not be read; replayable
@@ -30,10 +32,13 @@ class InboxEvent(Base):
     source_user_id: Mapped[str | None] = mapped_column(String(64))
     event_time: Mapped[dt.datetime | None]
     received_at: Mapped[dt.datetime]
-    payload: Mapped[dict]
+    payload: Mapped[Any] = mapped_column(JSON)  # the event exactly as LINE sent it
     status: Mapped[str] = mapped_column(String(16), default=InboxStatus.RECEIVED)
     error: Mapped[str | None] = mapped_column(Text)
     attempts: Mapped[int] = mapped_column(default=0)
     processed_at: Mapped[dt.datetime | None]
 
-    __table_args__ = (Index("ix_inbox_events_status_id", "status", "id"),)
+    __table_args__ = (
+        Index("ix_inbox_events_status_id", "status", "id"),
+        Index("ix_inbox_events_source_user_id_id", "source_user_id", "id"),
+    )

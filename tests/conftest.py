@@ -103,8 +103,12 @@ def app(settings, clock, sandbox):
     application.config["TESTING"] = True
     client = application.test_client()
 
+    processor = services(application).processor
+
     def transport(body: str, headers: dict):
+        """Post like LINE, then let the event processor run as the embedded mode's wake-up would."""
         response = client.post("/callback", data=body.encode(), headers=headers)
+        processor.run_until_idle()
         return response.status_code, response.get_data(as_text=True)
 
     sandbox.webhook_transport = transport
@@ -123,9 +127,13 @@ def runner(app):
 
 
 @pytest.fixture
-def worker(app, clock) -> DeliveryWorker:
-    app_services = services(app)
-    return DeliveryWorker(app_services.db, app_services.gateway, clock)
+def processor(app):
+    return services(app).processor
+
+
+@pytest.fixture
+def worker(app) -> DeliveryWorker:
+    return services(app).delivery_worker()
 
 
 @pytest.fixture

@@ -25,7 +25,7 @@ def colour_step(turn: Turn, ctx: Context) -> Outcome:
 
 
 def install_quiz(app, start=ask_colour):
-    router = services(app).inbox.dispatcher.router
+    router = services(app).processor.dispatcher.router
     router.add_flow(Flow(name="quiz", steps={"colour": colour_step}, start=start,
                          entry_texts=frozenset({"เล่นเกม"}), entry_actions=frozenset({"quiz"})))
 
@@ -118,7 +118,7 @@ def test_handler_that_raises_is_recorded_and_replayed_after_a_fix(app, sandbox, 
         assert "RuntimeError" in event.error
     assert worker.run_once() == 0, "nothing half-done was sent"
 
-    services(app).inbox.dispatcher.router.flows["quiz"] = Flow(
+    services(app).processor.dispatcher.router.flows["quiz"] = Flow(
         name="quiz", steps={"colour": colour_step}, start=ask_colour, entry_texts=frozenset({"เล่นเกม"}))
     result = runner.invoke(args=["replay-failed"])
     assert result.exit_code == 0, result.output

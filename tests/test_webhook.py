@@ -81,13 +81,14 @@ def test_text_before_registration_gets_short_thai_help_with_quick_replies(sandbo
     assert "พิมพ์ \"ช่วยเหลือ\"" in help_message["text"]
 
 
-def test_event_type_line_adds_tomorrow_is_stored_and_acknowledged(client, sandbox, youth, db):
+def test_event_type_line_adds_tomorrow_is_stored_and_acknowledged(client, sandbox, youth, db, processor):
     future = sandbox.build_event(youth.user_id, "follow")
     future["type"] = "hologram"
     future["hologram"] = {"id": "h1"}
     malformed = {"type": "mystery"}  # not even the common fields
     body = json.dumps({"destination": sandbox.bot_user_id, "events": [future, malformed]})
     assert post_raw(client, body, sandbox.sign(body)).status_code == 200
+    assert processor.run_until_idle() == 2
     with db.transaction() as session:
         rows = session.scalars(select(InboxEvent).order_by(InboxEvent.id)).all()
         assert [(row.event_type, row.status) for row in rows] == [
@@ -95,9 +96,10 @@ def test_event_type_line_adds_tomorrow_is_stored_and_acknowledged(client, sandbo
     assert count(db, OutboxMessage) == 0
 
 
-def test_events_that_are_not_objects_are_recorded_as_failed_not_500(client, sandbox, db):
+def test_events_that_are_not_objects_are_recorded_as_failed_not_500(client, sandbox, db, processor):
     body = json.dumps({"destination": sandbox.bot_user_id, "events": [42, "x", None]})
     assert post_raw(client, body, sandbox.sign(body)).status_code == 200
+    processor.run_until_idle()
     assert count(db, InboxEvent, InboxEvent.status == InboxStatus.FAILED) == 3
 
 
@@ -110,11 +112,12 @@ def test_sticker_video_audio_file_get_a_polite_thai_answer(sandbox, youth, worke
     assert all("ยังอ่านสติกเกอร์" in text for text in texts)
 
 
-def test_unknown_message_type_from_tomorrow_gets_the_same_polite_answer(client, sandbox, youth, worker):
+def test_unknown_message_type_from_tomorrow_gets_the_same_polite_answer(client, sandbox, youth, worker, processor):
     event = sandbox.build_event(youth.user_id, "message", message={"type": "text", "text": "x"})
     event["message"] = {"id": "1", "type": "hologram"}
     body = json.dumps({"destination": sandbox.bot_user_id, "events": [event]})
     assert post_raw(client, body, sandbox.sign(body)).status_code == 200
+    processor.run_until_idle()
     worker.run_until_idle()
     (answer,) = sandbox.messages_for(youth.user_id)
     assert "ยังอ่านสติกเกอร์" in answer["text"]
@@ -138,7 +141,7 @@ def test_redelivered_event_has_no_second_effect(sandbox, youth, worker, db):
     assert len(sandbox.messages_for(youth.user_id)) == 1
 
 
-def test_same_event_twice_at_once_is_handled_once(app, sandbox, youth, db):
+def test_same_event_twice_at_once_is_handled_once(app, sandbox, youth, db, processor):
     event = sandbox.build_event(youth.user_id, "message", message={"type": "text", "text": "เมนู"})
     body = json.dumps({"destination": sandbox.bot_user_id, "events": [event]})
     signature = sandbox.sign(body)
@@ -156,6 +159,7 @@ def test_same_event_twice_at_once_is_handled_once(app, sandbox, youth, db):
     for thread in threads:
         thread.join()
     assert statuses == [200] * 4
+    assert processor.run_until_idle() == 1
     assert count(db, InboxEvent) == 1
     assert count(db, OutboxMessage) == 1
     assert count(db, User) == 1
@@ -183,10 +187,11 @@ def test_standby_events_are_stored_and_not_answered(sandbox, youth, db, worker):
     assert sandbox.messages_for(youth.user_id) == []
 
 
-def test_group_events_are_stored_and_not_answered(client, sandbox, youth, db):
+def test_group_events_are_stored_and_not_answered(client, sandbox, youth, db, processor):
     event = sandbox.build_event(youth.user_id, "message", message={"type": "text", "text": "hi"})
     event["source"] = {"type": "group", "groupId": "C" + "0" * 32, "userId": youth.user_id}
     body = json.dumps({"destination": sandbox.bot_user_id, "events": [event]})
     assert post_raw(client, body, sandbox.sign(body)).status_code == 200
+    processor.run_until_idle()
     assert count(db, InboxEvent, InboxEvent.status == InboxStatus.IGNORED) == 1
     assert count(db, OutboxMessage) == 0

@@ -131,6 +131,7 @@ def chat_feed(user_id: str) -> Response:
             "entries": entries,
             "next": len(record.transcript),
             "loading": record.loading_until > sandbox.clock(),
+            "lastReadSeq": _last_read_seq(record),
             "richMenu": sandbox.rich_menus.menu_for(user_id),
             "webhookConfigured": bool(sandbox.webhook_url or sandbox.webhook_transport),
         })
@@ -162,6 +163,15 @@ def _entry_json(seq: int, entry, read_ids: set[str]) -> dict:
     message_id = (entry.message or {}).get("id") if entry.sender == "user" else None
     return {"seq": seq, "from": entry.sender, "kind": entry.kind, "message": entry.message,
             "text": entry.text, "read": message_id in read_ids if message_id else False}
+
+
+def _last_read_seq(record) -> int | None:
+    """The position of the user's latest message the bot marked as read (LINE shows "Read" up to it)."""
+    for seq in range(len(record.transcript) - 1, -1, -1):
+        entry = record.transcript[seq]
+        if entry.sender == "user" and entry.message and entry.message.get("id") in record.read_message_ids:
+            return seq
+    return None
 
 
 def _require_user(user_id: str) -> str:

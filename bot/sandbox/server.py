@@ -5,16 +5,23 @@ from __future__ import annotations
 import threading
 
 from flask import Flask
-from werkzeug.serving import make_server
+from werkzeug.serving import WSGIRequestHandler, make_server
 
 POLL_INTERVAL_SECONDS = 0.05  # how soon stop() takes effect
+
+
+class QuietRequestHandler(WSGIRequestHandler):
+    """No access log: the chat page polls often, and /sandbox/calls already records API calls."""
+
+    def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
+        return None
 
 
 class BackgroundServer:
     """A threaded werkzeug server running `app` until stop()."""
 
     def __init__(self, app: Flask, host: str, port: int) -> None:
-        self._server = make_server(host, port, app, threaded=True)
+        self._server = make_server(host, port, app, threaded=True, request_handler=QuietRequestHandler)
         self._thread = threading.Thread(target=self._serve, name="line-sandbox", daemon=True)
         shown_host = "127.0.0.1" if host in ("0.0.0.0", "") else host
         self.base_url = f"http://{shown_host}:{self._server.server_port}"

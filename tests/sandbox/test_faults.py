@@ -8,8 +8,15 @@ import uuid
 
 import pytest
 import urllib3
-from linebot.v3.messaging import ApiClient, ApiException, Configuration, MessagingApi, MulticastRequest, \
-    PushMessageRequest, TextMessage
+from linebot.v3.messaging import (
+    ApiClient,
+    ApiException,
+    Configuration,
+    MessagingApi,
+    MulticastRequest,
+    PushMessageRequest,
+    TextMessage,
+)
 
 from bot.sandbox import Sandbox
 from tests.sandbox.conftest import SECRET, TOKEN

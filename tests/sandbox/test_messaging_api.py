@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from linebot.v3.messaging import (
@@ -127,8 +128,8 @@ def test_multicast_repeat_gets_409_without_sent_messages(sandbox, line_api):
 
 def test_retry_key_on_reply_and_malformed_key_are_refused(sandbox, line_api):
     token = _reply_token(sandbox.user().send_text("hi"))
-    reply = raw_post(sandbox, "/v2/bot/message/reply", {"replyToken": token, "messages": [{"type": "text", "text": "x"}]},
-                     headers={"X-Line-Retry-Key": str(uuid.uuid4())})
+    body = {"replyToken": token, "messages": [{"type": "text", "text": "x"}]}
+    reply = raw_post(sandbox, "/v2/bot/message/reply", body, headers={"X-Line-Retry-Key": str(uuid.uuid4())})
     with pytest.raises(ApiException) as caught:
         line_api.push_message(PushMessageRequest(to=sandbox.user().user_id, messages=_text()),
                               x_line_retry_key="not-a-uuid")
@@ -138,9 +139,10 @@ def test_retry_key_on_reply_and_malformed_key_are_refused(sandbox, line_api):
 
 
 def test_wrong_access_token_gets_401(sandbox):
-    with ApiClient(Configuration(host=sandbox.base_url, access_token="wrong")) as client:
-        with pytest.raises(ApiException) as caught:
-            MessagingApi(client).push_message(PushMessageRequest(to=sandbox.user().user_id, messages=_text()))
+    user_id = sandbox.user().user_id
+    with ApiClient(Configuration(host=sandbox.base_url, access_token="wrong")) as client, \
+            pytest.raises(ApiException) as caught:
+        MessagingApi(client).push_message(PushMessageRequest(to=user_id, messages=_text()))
     assert caught.value.status == 401
     assert _error_message(caught).startswith("Authentication failed")
 
@@ -233,3 +235,14 @@ def test_bodies_can_be_left_out_of_the_record(clock):
         raw_post(sb, "/v2/bot/message/push", {"to": sb.user().user_id, "messages": [{"type": "text", "text": "x"}]})
         [call] = sb.calls()
     assert call["status"] == 200 and call["body"] is None
+
+
+def test_concurrent_retries_with_one_key_deliver_exactly_once(sandbox):
+    user_id, key = sandbox.user().user_id, str(uuid.uuid4())
+    body = {"to": user_id, "messages": [{"type": "text", "text": "ครั้งเดียว"}]}
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        statuses = list(pool.map(
+            lambda _: raw_post(sandbox, "/v2/bot/message/push", body, headers={"X-Line-Retry-Key": key}).status_code,
+            range(16)))
+    assert sorted(statuses) == [200] + [409] * 15
+    assert len(sandbox.messages_for(user_id)) == 1

@@ -1,15 +1,15 @@
 """inbox, outbox, users and conversations
 
-Revision ID: 63ae8ccb6e36
+Revision ID: adce7dcacd7a
 Revises: 
-Create Date: 2026-11-22 02:13:27.085333
+Create Date: 2026-11-22 02:23:29.763324
 """
 from alembic import op
 import sqlalchemy as sa
 import models.base
 
 
-revision = '63ae8ccb6e36'
+revision = 'adce7dcacd7a'
 down_revision = None
 branch_labels = None
 depends_on = None
@@ -35,6 +35,7 @@ def upgrade() -> None:
     sa.UniqueConstraint('webhook_event_id', name=op.f('uq_inbox_events_webhook_event_id'))
     )
     with op.batch_alter_table('inbox_events', schema=None) as batch_op:
+        batch_op.create_index('ix_inbox_events_source_user_id_id', ['source_user_id', 'id'], unique=False)
         batch_op.create_index('ix_inbox_events_status_id', ['status', 'id'], unique=False)
 
     op.create_table('users',
@@ -103,6 +104,7 @@ def downgrade() -> None:
     op.drop_table('users')
     with op.batch_alter_table('inbox_events', schema=None) as batch_op:
         batch_op.drop_index('ix_inbox_events_status_id')
+        batch_op.drop_index('ix_inbox_events_source_user_id_id')
 
     op.drop_table('inbox_events')
     # ### end Alembic commands ###
