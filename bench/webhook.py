@@ -79,12 +79,14 @@ def fresh_database(kind: str, workdir: Path) -> str:
 class Server:
     """gunicorn serving an app factory on a free loopback port, same settings for bot and bare app."""
 
-    def __init__(self, factory: str, workers: int, env: dict[str, str]):
+    def __init__(self, factory: str, workers: int, env: dict[str, str], threads: int = 1):
         self.port = free_port()
-        command = [sys.executable, "-m", "gunicorn", "--workers", str(workers), "--bind", f"127.0.0.1:{self.port}",
+        command = [sys.executable, "-m", "gunicorn", "--workers", str(workers), "--threads", str(threads),
+                   "--bind", f"127.0.0.1:{self.port}",
                    "--log-level", "warning", "--keep-alive", "30", "--backlog", "2048", factory]
-        self.process = subprocess.Popen(command, cwd=ROOT, env={**os.environ, **env},
-                                        stdout=subprocess.DEVNULL, stderr=open(os.environ.get("BENCH_SERVER_LOG", os.devnull), "a"))
+        with open(os.environ.get("BENCH_SERVER_LOG", os.devnull), "a") as server_log:
+            self.process = subprocess.Popen(command, cwd=ROOT, env={**os.environ, **env},
+                                            stdout=subprocess.DEVNULL, stderr=server_log)
         self._wait_ready()
 
     def _wait_ready(self, timeout: float = 60.0) -> None:
@@ -172,7 +174,7 @@ def bench_database(kind: str, args, workdir: Path) -> dict:
            "LINE_API_BASE_URL": "http://127.0.0.1:9", "LOG_LEVEL": "INFO"}
     results = {}
     for name, factory in (("bare", "bench.bare_app:create_app()"), ("bot", "app:create_app()")):
-        server = Server(factory, args.workers, env)
+        server = Server(factory, args.workers, env, args.threads)
         try:
             results[name] = run_wrk(server.port, bodies_file, args.seconds)
             rate_bodies = signed_bodies(args.rate * args.seconds)
@@ -184,7 +186,8 @@ def bench_database(kind: str, args, workdir: Path) -> dict:
 
 def report(kind: str, results: dict, args) -> None:
     bare, bot = results["bare"], results["bot"]
-    print(f"\n== {kind}: gunicorn --workers {args.workers}, wrk -t2 -c32 -d{args.seconds}s ==")
+    print(f"\n== {kind}: gunicorn --workers {args.workers} --threads {args.threads}, "
+          f"wrk -t2 -c32 -d{args.seconds}s ==")
     print(f"{'':22}{'events/s':>10}{'p50 ms':>9}{'p99 ms':>9}   at {args.rate}/s: {'p50 ms':>7}{'p99 ms':>8}")
     for name, row in (("bare Flask endpoint", bare), ("bot /callback", bot)):
         fixed = row["fixed"]
@@ -201,6 +204,7 @@ def main() -> None:
     parser.add_argument("--seconds", type=int, default=10)
     parser.add_argument("--rate", type=int, default=500)
     parser.add_argument("--workers", type=int, default=4)
+    parser.add_argument("--threads", type=int, default=1, help="gunicorn --threads (> 1: gthread workers)")
     parser.add_argument("--bodies", type=int, default=60000, help="distinct signed bodies for the wrk run")
     args = parser.parse_args()
     if shutil.which("wrk") is None:

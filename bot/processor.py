@@ -24,7 +24,7 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from bot import events
 from bot.clock import Clock
-from bot.dispatch import DispatchResult, Dispatcher
+from bot.dispatch import Dispatcher, DispatchResult
 from bot.logs import error_detail, error_summary, pseudonym
 from models import InboxEvent, InboxStatus
 from models.db import Database

@@ -6,12 +6,12 @@ import threading
 from dataclasses import dataclass, field
 
 from flask import Flask
+from linebot.v3 import SignatureValidator
 
 from bot.clock import Clock
 from bot.config import Settings
-from linebot.v3 import SignatureValidator
-
 from bot.delivery import DeliveryWorker
+from bot.inbox import InboxWriter
 from bot.messaging import LineGateway
 from bot.processor import EventProcessor
 from models.db import Database
@@ -31,6 +31,7 @@ class Services:
 
     def __post_init__(self) -> None:
         self.signature_validator = SignatureValidator(self.settings.channel_secret)
+        self.inbox_writer = InboxWriter(self.db)
 
     def wake_processor(self) -> None:
         """New events are stored (a no-op in web-only processes: workers poll)."""

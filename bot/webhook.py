@@ -11,6 +11,7 @@ import json
 import logging
 
 from flask import Blueprint, current_app, jsonify, request
+
 from bot.inbox import store_events
 from bot.services import services
 
@@ -18,6 +19,7 @@ log = logging.getLogger("bot.webhook")
 blueprint = Blueprint("webhook", __name__)
 
 MAX_BODY_BYTES = 2 * 1024 * 1024
+ACK = ("{}", 200, {"Content-Type": "application/json"})
 
 
 def _error(status: int, reason: str):
@@ -40,9 +42,9 @@ def callback():
     if events is None:
         return _error(400, "body is not a LINE webhook payload")
     if events:
-        store_events(app_services.db, events, app_services.clock())
+        store_events(app_services.inbox_writer, events, app_services.clock())
         app_services.wake_processor()
-    return jsonify({}), 200
+    return ACK
 
 
 def _events_of(body: str) -> list | None:
