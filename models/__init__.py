@@ -1,11 +1,13 @@
 """SQLAlchemy models, one module per aggregate; importing this package registers them all."""
 
 from models.base import Base
+from models.bulk import BulkSend
 from models.inbox import InboxEvent, InboxStatus
+from models.operations import Heartbeat, Lease, SchedulerTick, SystemFlag
 from models.outbox import OutboxKind, OutboxMessage, OutboxStatus
 from models.user import Conversation, User
 
 __all__ = [
-    "Base", "Conversation", "InboxEvent", "InboxStatus",
-    "OutboxKind", "OutboxMessage", "OutboxStatus", "User",
+    "Base", "BulkSend", "Conversation", "Heartbeat", "InboxEvent", "InboxStatus", "Lease",
+    "OutboxKind", "OutboxMessage", "OutboxStatus", "SchedulerTick", "SystemFlag", "User",
 ]

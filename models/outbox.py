@@ -55,8 +55,10 @@ class OutboxMessage(Base):
     accepted_request_id: Mapped[str | None] = mapped_column(String(64))
     last_error: Mapped[str | None] = mapped_column(Text)
     inbox_event_id: Mapped[int | None] = mapped_column(ForeignKey("inbox_events.id", ondelete="SET NULL"))
+    bulk_send_id: Mapped[int | None] = mapped_column(ForeignKey("bulk_sends.id", ondelete="CASCADE"))
 
     __table_args__ = (
         Index("ix_outbox_messages_status_next_attempt_at", "status", "next_attempt_at"),
         Index("ix_outbox_messages_to_id_id", "to_id", "id"),
+        Index("ix_outbox_messages_bulk_send_id_status", "bulk_send_id", "status"),
     )
