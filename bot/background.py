@@ -1,7 +1,9 @@
-"""The background loops of a process: the event processor and the delivery worker, as daemon threads.
+"""The background loops of a process: the event processor and the delivery worker, as daemon threads,
+and the scheduler (bot/scheduler.py).
 
-The embedded mode runs them beside the web server; `flask --app app worker` runs only them. Any number
-of such processes may run at once: both loops claim work through the database.
+The embedded mode runs them beside the web server; `flask --app app worker` runs only the first two.
+Any number of such processes may run at once: both loops claim work through the database, and of all
+the schedulers only the holder of the "scheduler" lease runs jobs.
 """
 
 from __future__ import annotations
@@ -24,3 +26,11 @@ def start_loops(app_services: Services, stop: threading.Event) -> list[threading
     for thread in loops:
         thread.start()
     return loops
+
+
+def start_scheduler(app_services: Services, stop: threading.Event) -> threading.Thread:
+    """Start the scheduler loop (active or hot standby); when `stop` is set it releases its lease and ends."""
+    runner = app_services.scheduler_runner()
+    thread = threading.Thread(target=runner.run_forever, name="scheduler", daemon=True, args=(stop,))
+    thread.start()
+    return thread

@@ -1,12 +1,16 @@
-"""Operator commands: `flask --app app db-upgrade | replay-failed | worker`."""
+"""Operator commands: `flask --app app db-upgrade | replay-failed | worker | scheduler`."""
 
 from __future__ import annotations
 
+import contextlib
+import datetime as dt
+import signal
 import threading
 
 import click
 from flask import Flask
 
+from bot import pause
 from bot.background import start_loops
 from bot.services import services
 from models.schema import upgrade_to_head
@@ -32,6 +36,15 @@ def register(app: Flask) -> None:
         if still_failed:
             raise SystemExit(1)
 
+    @app.cli.command("bulk-resume")
+    def bulk_resume():
+        """Resume bulk sends paused by LINE's monthly limit (after raising the quota, or in a new month)."""
+        app_services = services(app)
+        with app_services.db.transaction() as session:
+            resumed = pause.resume_bulk(session, app_services.clock())
+        click.echo("bulk sends resumed" if resumed else "bulk sends were not paused")
+        app_services.wake_delivery()
+
     @app.cli.command("worker")
     def worker():
         """Process stored events and send the outbox until interrupted (run 1..N of these)."""
@@ -43,3 +56,43 @@ def register(app: Flask) -> None:
                 thread.join()
         except KeyboardInterrupt:
             stop.set()
+
+    @app.cli.command("scheduler")
+    @click.option("--interval", type=click.FloatRange(min=0.01), default=5.0, show_default=True,
+                  help="seconds between ticks")
+    @click.option("--lease-ttl", type=click.FloatRange(min=0.02), default=30.0, show_default=True,
+                  help="seconds a missed renewal keeps the lease (at least twice the interval)")
+    @click.option("--once", is_flag=True, help="tick once (run due jobs if no other scheduler is active) and exit")
+    def scheduler(interval, lease_ttl, once):
+        """Run the periodic jobs until stopped (SIGINT/SIGTERM release the lease). Run two for a hot
+        standby: only the holder of the "scheduler" lease runs jobs."""
+        if interval * 2 > lease_ttl:
+            raise click.BadParameter("must be at least twice --interval", param_hint="--lease-ttl")
+        runner = services(app).scheduler_runner(interval=dt.timedelta(seconds=interval),
+                                                lease_ttl=dt.timedelta(seconds=lease_ttl))
+        if once:
+            ran, was_active = runner.tick(), runner.active
+            runner.shutdown()
+            click.echo(f"active; ran: {', '.join(ran) or 'nothing due'}" if was_active
+                       else "standby: another scheduler holds the lease")
+            return
+        stop = threading.Event()
+        click.echo(f"scheduler started as {runner.holder} (active or hot standby)")
+        with _stop_on_sigterm(stop):
+            try:
+                runner.run_forever(stop)
+            except KeyboardInterrupt:
+                stop.set()
+
+
+@contextlib.contextmanager
+def _stop_on_sigterm(stop: threading.Event):
+    """Treat SIGTERM (docker stop, systemd) like Ctrl-C: set `stop` so the lease is released."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGTERM, lambda _signum, _frame: stop.set())
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)

@@ -40,6 +40,11 @@ class Settings:
     start_worker: bool = True
     start_scheduler: bool = True
     log_level: str = "INFO"
+    delivery_threads: int = 8  # sender threads per worker process
+    delivery_lease_seconds: int = 60  # a claimed row is reclaimed by another worker after this
+    rate_reply: float = 2000.0  # LINE's limits per channel and endpoint; lower them per process when
+    rate_push: float = 2000.0  # several worker processes share one channel
+    rate_multicast: float = 200.0
     extra: Mapping[str, str] = field(default_factory=dict)
 
     @property
@@ -86,6 +91,12 @@ class Settings:
             start_worker=_parse_bool("START_WORKER", values.get("START_WORKER", "1")),
             start_scheduler=_parse_bool("START_SCHEDULER", values.get("START_SCHEDULER", "1")),
             log_level=values.get("LOG_LEVEL", "INFO").strip().upper(),
+            delivery_threads=_parse_int("DELIVERY_THREADS", values.get("DELIVERY_THREADS", "8"), low=1, high=64),
+            delivery_lease_seconds=_parse_int("DELIVERY_LEASE_SECONDS", values.get("DELIVERY_LEASE_SECONDS", "60"),
+                                              low=1, high=3600),
+            rate_reply=_parse_rate("RATE_REPLY_PER_S", values.get("RATE_REPLY_PER_S", "2000")),
+            rate_push=_parse_rate("RATE_PUSH_PER_S", values.get("RATE_PUSH_PER_S", "2000")),
+            rate_multicast=_parse_rate("RATE_MULTICAST_PER_S", values.get("RATE_MULTICAST_PER_S", "200"), 200),
             extra={k: v for k, v in values.items() if k.startswith("BOT_")},
         ).validated()
 
@@ -97,13 +108,23 @@ def _merged_environment(environ, dotenv_path) -> dict[str, str]:
     return {**file_values, **(os.environ if environ is None else environ)}
 
 
-def _parse_int(name: str, raw: str) -> int:
+def _parse_int(name: str, raw: str, low: int = 0, high: int = 65535) -> int:
     try:
         value = int(raw)
     except ValueError:
         raise ConfigError(f"{name} must be a whole number, got {raw!r}") from None
-    if not 0 <= value <= 65535:
-        raise ConfigError(f"{name} must be between 0 and 65535, got {value}")
+    if not low <= value <= high:
+        raise ConfigError(f"{name} must be between {low} and {high}, got {value}")
+    return value
+
+
+def _parse_rate(name: str, raw: str, line_limit: float = 2000) -> float:
+    try:
+        value = float(raw)
+    except ValueError:
+        raise ConfigError(f"{name} must be a number of requests per second, got {raw!r}") from None
+    if not 2 <= value <= line_limit:
+        raise ConfigError(f"{name} must be between 2 and {line_limit:g} (LINE's own limit), got {value:g}")
     return value
 
 

@@ -14,13 +14,16 @@ import random
 import socket
 import threading
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 from sqlalchemy import and_, or_, select, update
 from sqlalchemy.orm import aliased
 
+from bot import heartbeats, metrics, pause
 from bot.clock import Clock
 from bot.messaging import LineGateway, SendOutcome, SendResult
+from bot.ratelimit import DEFAULT_RATES, EndpointLimiter
 from models import OutboxKind, OutboxMessage, OutboxStatus
 from models.db import Database
 
@@ -30,6 +33,7 @@ MAX_KEY_AGE = dt.timedelta(hours=23)  # LINE forgets a retry key after 24 h; nev
 BACKOFF_BASE_SECONDS = 2.0
 BACKOFF_CAP_SECONDS = 600.0
 QUOTA_PAUSE = dt.timedelta(hours=1)
+HEARTBEAT_EVERY = dt.timedelta(seconds=5)
 
 
 def backoff(attempts: int, rng: random.Random) -> dt.timedelta:
@@ -44,15 +48,24 @@ class DeliveryWorker:
     gateway: LineGateway
     clock: Clock
     batch_size: int = 50
+    senders: int = 1  # threads sending at once (rows claimed together never share a recipient)
     lease: dt.timedelta = dt.timedelta(seconds=60)
     owner: str = field(default_factory=lambda: f"{socket.gethostname()}:{uuid.uuid4().hex[:8]}")
     rng: random.Random = field(default_factory=random.Random)
+    limiter: EndpointLimiter = field(default_factory=lambda: EndpointLimiter(DEFAULT_RATES))
+
+    def __post_init__(self) -> None:
+        self._pool = ThreadPoolExecutor(self.senders, thread_name_prefix="sender") if self.senders > 1 else None
+        self._bulk_paused = threading.Event()  # seen in the database at claim time, or hit while sending
 
     def run_once(self) -> int:
         """Claim and send what is due now; returns how many rows were handled."""
         rows = self.claim()
-        for row in rows:
-            self.send(row)
+        if self._pool is None:
+            for row in rows:
+                self.send(row)
+        else:
+            list(self._pool.map(self.send, rows))
         return len(rows)
 
     def run_until_idle(self, max_rounds: int = 1000) -> int:
@@ -67,9 +80,11 @@ class DeliveryWorker:
         return total
 
     def run_forever(self, stop: threading.Event, wakeup: threading.Event, idle_seconds: float = 0.5) -> None:
-        """Loop until `stop` is set; `wakeup` is set by the webhook after it commits new rows."""
+        """Loop until `stop` is set; `wakeup` is set when new rows are committed."""
+        last_beat = None
         while not stop.is_set():
             try:
+                last_beat = self._heartbeat(last_beat)
                 handled = self.run_once()
             except Exception:  # the database restarting, say: log, wait, try again
                 log.exception("delivery round failed")
@@ -78,10 +93,19 @@ class DeliveryWorker:
                 wakeup.wait(idle_seconds)
                 wakeup.clear()
 
+    def _heartbeat(self, last_beat: dt.datetime | None) -> dt.datetime | None:
+        now = self.clock()
+        if last_beat is not None and now - last_beat < HEARTBEAT_EVERY:
+            return last_beat
+        heartbeats.beat(self.db, f"worker:{self.owner}", "worker", now, {"senders": self.senders})
+        return now
+
     def claim(self) -> list[OutboxMessage]:
         now = self.clock()
         with self.db.transaction() as session:
-            ids = claimable_ids(now, self.batch_size, session.get_bind().dialect.name)
+            bulk_paused = pause.bulk_paused(session) is not None
+            self._bulk_paused.set() if bulk_paused else self._bulk_paused.clear()
+            ids = claimable_ids(now, self.batch_size, session.get_bind().dialect.name, bulk_paused)
             statement = (
                 update(OutboxMessage)
                 .where(OutboxMessage.id.in_(ids.scalar_subquery()))
@@ -98,31 +122,54 @@ class DeliveryWorker:
         if now - row.created_at > MAX_KEY_AGE:
             self._finish(row, OutboxStatus.DEAD, SendResult(SendOutcome.FAILED, error="older than its retry key"))
             return SendOutcome.FAILED
+        if row.bulk_send_id is not None and self._bulk_paused.is_set():  # claimed together with the row
+            self._finish(row, OutboxStatus.PENDING, SendResult(SendOutcome.QUOTA, error="bulk sends paused"),
+                         next_attempt_at=now)  # that hit the monthly limit: hand it back untouched
+            return SendOutcome.QUOTA
         result = self._call_line(row, now)
         self._record(row, result)
         return result.outcome
 
     def _call_line(self, row: OutboxMessage, now: dt.datetime) -> SendResult:
         if row.kind == OutboxKind.MULTICAST:
-            return self.gateway.multicast(row.recipients or [], row.messages, row.retry_key)
+            return self._timed("multicast", self.gateway.multicast, row.recipients or [], row.messages,
+                               row.retry_key)
         if row.kind == OutboxKind.REPLY and row.reply_token and row.reply_deadline and now < row.reply_deadline:
-            result = self.gateway.reply(row.reply_token, row.messages)
+            result = self._timed("reply", self.gateway.reply, row.reply_token, row.messages)
             if result.outcome not in (SendOutcome.INVALID_REPLY_TOKEN, SendOutcome.RETRY):
                 return result
             # The token is spent, expired, or its fate unknown: push with the row's retry key instead.
-        return self.gateway.push(row.to_id, row.messages, row.retry_key)
+        return self._timed("push", self.gateway.push, row.to_id, row.messages, row.retry_key)
+
+    def _timed(self, endpoint: str, call, *args) -> SendResult:
+        self.limiter.acquire(endpoint)
+        result = call(*args)
+        metrics.record_send(endpoint, result.outcome.value, result.seconds)
+        return result
 
     def _record(self, row: OutboxMessage, result: SendResult) -> None:
         if result.outcome is SendOutcome.SENT:
             self._finish(row, OutboxStatus.SENT, result)
         elif result.outcome is SendOutcome.FAILED:
             self._finish(row, OutboxStatus.FAILED, result)
+        elif result.outcome is SendOutcome.QUOTA:
+            self._on_quota(row, result)
         else:
-            delay = QUOTA_PAUSE if result.outcome is SendOutcome.QUOTA else backoff(row.attempts, self.rng)
-            self._finish(row, OutboxStatus.PENDING, result, next_attempt_at=self.clock() + delay)
+            self._finish(row, OutboxStatus.PENDING, result,
+                         next_attempt_at=self.clock() + backoff(row.attempts, self.rng))
         log.info("outbox send", extra={"outbox_id": row.id, "kind": row.kind, "outcome": result.outcome.value,
                                        "status": result.status, "attempt": row.attempts,
                                        "recipients": row.recipient_count})
+
+    def _on_quota(self, row: OutboxMessage, result: SendResult) -> None:
+        """LINE's monthly limit: pause bulk sends, tell the coordinators once, keep the row for later."""
+        now = self.clock()
+        if row.bulk_send_id is not None:
+            self._bulk_paused.set()
+        with self.db.transaction() as session:
+            pause.pause_bulk(session, now, reason=result.error or "monthly limit")
+        retry_at = now if row.kind == OutboxKind.MULTICAST else now + QUOTA_PAUSE  # bulk rows wait on the pause
+        self._finish(row, OutboxStatus.PENDING, result, next_attempt_at=retry_at)
 
     def _finish(self, row: OutboxMessage, status: str, result: SendResult,
                 next_attempt_at: dt.datetime | None = None) -> None:
@@ -140,8 +187,9 @@ class DeliveryWorker:
                 OutboxMessage.id == row.id, OutboxMessage.lease_owner == self.owner).values(**values))
 
 
-def claimable_ids(now: dt.datetime, limit: int, dialect: str):
-    """Rows due now (or whose lease ran out) with no earlier open row for the same recipient."""
+def claimable_ids(now: dt.datetime, limit: int, dialect: str, bulk_paused: bool = False):
+    """Rows due now (or whose lease ran out) with no earlier open row for the same recipient;
+    bulk rows are left alone while bulk sends are paused."""
     earlier = aliased(OutboxMessage)
     earlier_open = (
         select(earlier.id)
@@ -153,7 +201,10 @@ def claimable_ids(now: dt.datetime, limit: int, dialect: str):
         and_(OutboxMessage.status == OutboxStatus.PENDING, OutboxMessage.next_attempt_at <= now),
         and_(OutboxMessage.status == OutboxStatus.SENDING, OutboxMessage.lease_until < now),
     )
-    query = select(OutboxMessage.id).where(due, ~earlier_open).order_by(OutboxMessage.id).limit(limit)
+    query = select(OutboxMessage.id).where(due, ~earlier_open)
+    if bulk_paused:
+        query = query.where(OutboxMessage.bulk_send_id.is_(None))
+    query = query.order_by(OutboxMessage.id).limit(limit)
     if dialect == "postgresql":
         query = query.with_for_update(skip_locked=True)
     return query

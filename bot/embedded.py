@@ -1,5 +1,5 @@
-"""The embedded mode behind `uv run app.py`: one process with the webhook, the delivery worker and,
-when no LINE credentials are set, the LINE sandbox with its chat page.
+"""The embedded mode behind `uv run app.py`: one process with the webhook, the delivery worker, the
+scheduler and, when no LINE credentials are set, the LINE sandbox with its chat page.
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ import threading
 
 from werkzeug.serving import make_server
 
-from bot.background import start_loops
+from bot.background import start_loops, start_scheduler
 from bot.config import Settings
 from bot.services import services
 from models.schema import upgrade_to_head
@@ -45,6 +45,7 @@ def run_embedded(settings: Settings) -> int:
     stop = threading.Event()
     if settings.start_worker:
         start_loops(services(app), stop)
+    scheduler = start_scheduler(services(app), stop) if settings.start_scheduler else None
     server = make_server(host, settings.port, app, threaded=True)
     print(f"bot webhook: http://{host}:{server.server_port}/callback", flush=True)
     if sandbox is not None:
@@ -55,6 +56,8 @@ def run_embedded(settings: Settings) -> int:
         pass
     finally:
         stop.set()
+        if scheduler is not None:
+            scheduler.join(timeout=10)  # let it release its lease
         if sandbox is not None:
             sandbox.stop()
     return 0

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import threading
 from dataclasses import dataclass, field
 
@@ -14,6 +15,8 @@ from bot.delivery import DeliveryWorker
 from bot.inbox import InboxWriter
 from bot.messaging import LineGateway
 from bot.processor import EventProcessor
+from bot.ratelimit import EndpointLimiter
+from bot.scheduler import SchedulerRunner
 from models.db import Database
 
 EXTENSION_KEY = "aphm_bot"
@@ -40,8 +43,18 @@ class Services:
     def wake_delivery(self) -> None:
         self.delivery_wakeup.set()
 
-    def delivery_worker(self) -> DeliveryWorker:
-        return DeliveryWorker(self.db, self.gateway, self.clock)
+    def delivery_worker(self, **options) -> DeliveryWorker:
+        """A delivery worker configured from the settings (options override, e.g. senders=1 in tests)."""
+        settings = self.settings
+        limiter = EndpointLimiter({"reply": settings.rate_reply, "push": settings.rate_push,
+                                   "multicast": settings.rate_multicast})
+        options = {"senders": settings.delivery_threads, "limiter": limiter,
+                   "lease": dt.timedelta(seconds=settings.delivery_lease_seconds), **options}
+        return DeliveryWorker(self.db, self.gateway, self.clock, **options)
+
+    def scheduler_runner(self, **options) -> SchedulerRunner:
+        """A scheduler instance for this process (options: holder, lease_ttl, interval, jobs)."""
+        return SchedulerRunner(self.db, self.clock, **options)
 
 
 def services(app: Flask) -> Services:

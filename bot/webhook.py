@@ -12,6 +12,7 @@ import logging
 
 from flask import Blueprint, current_app, jsonify, request
 
+from bot import metrics
 from bot.inbox import store_events
 from bot.services import services
 
@@ -24,6 +25,7 @@ ACK = ("{}", 200, {"Content-Type": "application/json"})
 
 def _error(status: int, reason: str):
     log.warning("webhook rejected", extra={"status": status, "reason": reason})
+    metrics.WEBHOOK_REQUESTS.labels(str(status)).inc()
     return jsonify({"message": reason}), status
 
 
@@ -44,6 +46,8 @@ def callback():
     if events:
         store_events(app_services.inbox_writer, events, app_services.clock())
         app_services.wake_processor()
+        metrics.WEBHOOK_EVENTS.labels("stored").inc(len(events))
+    metrics.WEBHOOK_REQUESTS.labels("200").inc()
     return ACK
 
 

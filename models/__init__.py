@@ -5,9 +5,9 @@ from models.bulk import BulkSend
 from models.inbox import InboxEvent, InboxStatus
 from models.operations import Heartbeat, Lease, SchedulerTick, SystemFlag
 from models.outbox import OutboxKind, OutboxMessage, OutboxStatus
-from models.user import Conversation, User
+from models.user import Conversation, Role, User
 
 __all__ = [
     "Base", "BulkSend", "Conversation", "Heartbeat", "InboxEvent", "InboxStatus", "Lease",
-    "OutboxKind", "OutboxMessage", "OutboxStatus", "SchedulerTick", "SystemFlag", "User",
+    "OutboxKind", "OutboxMessage", "OutboxStatus", "Role", "SchedulerTick", "SystemFlag", "User",
 ]

@@ -108,12 +108,12 @@ class Database:
 
 
 def insert_ignoring_conflict(session: Session, model, values: dict, conflict_column: str):
-    """INSERT ... ON CONFLICT DO NOTHING RETURNING id; the new id, or None if the row already existed."""
+    """INSERT ... ON CONFLICT DO NOTHING RETURNING the primary key; it, or None if the row already existed."""
     dialect_insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
     statement = (
         dialect_insert(model)
         .values(**values)
         .on_conflict_do_nothing(index_elements=[conflict_column])
-        .returning(model.id)
+        .returning(model.__mapper__.primary_key[0])
     )
     return session.execute(statement).scalar_one_or_none()

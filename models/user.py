@@ -11,6 +11,15 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from models.base import Base
 
 
+class Role:
+    """What a registered user is in the programme (stored as a string)."""
+
+    YOUTH = "youth"  # อพม.น้อย
+    MENTOR = "mentor"  # อพม. พี่เลี้ยง
+    COORDINATOR = "coordinator"  # เจ้าหน้าที่ พมจ. / พส.
+    ADMIN = "admin"
+
+
 class User(Base):
     """One LINE account that has talked to the bot. `role` stays empty until the person registers."""
 

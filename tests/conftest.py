@@ -133,7 +133,8 @@ def processor(app):
 
 @pytest.fixture
 def worker(app) -> DeliveryWorker:
-    return services(app).delivery_worker()
+    """One sender thread, so the order of calls in the sandbox's log is deterministic."""
+    return services(app).delivery_worker(senders=1)
 
 
 @pytest.fixture

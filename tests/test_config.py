@@ -38,6 +38,8 @@ def test_dotenv_file_is_read_and_the_environment_wins(tmp_path):
     ({"DATABASE_URL": "mysql://x"}, "DATABASE_URL must be"),
     ({"LINE_CHANNEL_SECRET": "only-the-secret"}, "set both LINE_CHANNEL_SECRET and LINE_CHANNEL_ACCESS_TOKEN"),
     ({"APP_ENV": "staging"}, "APP_ENV must be one of"),
+    ({"RATE_MULTICAST_PER_S": "500"}, "RATE_MULTICAST_PER_S must be between 2 and 200"),
+    ({"DELIVERY_THREADS": "0"}, "DELIVERY_THREADS must be between 1 and 64"),
     ({"APP_ENV": "production"}, "LINE_CHANNEL_SECRET is empty or a placeholder"),
     ({"APP_ENV": "production", "LINE_CHANNEL_SECRET": "changeme", "LINE_CHANNEL_ACCESS_TOKEN": "t0k3n-real"},
      "LINE_CHANNEL_SECRET is empty or a placeholder"),
