@@ -16,10 +16,10 @@ from __future__ import annotations
 from bot import replies
 from bot.flows import Context, Outcome, Turn
 
-HELP_LINES = (
-    ("1300", "ศูนย์ช่วยเหลือสังคม (พม.) 24 ชั่วโมง"),
+HELP_LINES = (  # danger now first: police, then medical, then the ministry's social help line
     ("191", "ตำรวจ เหตุร้ายหรืออันตราย"),
     ("1669", "เจ็บป่วยฉุกเฉิน"),
+    ("1300", "ศูนย์ช่วยเหลือสังคม (พม.) 24 ชั่วโมง"),
 )
 
 GREETING = (

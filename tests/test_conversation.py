@@ -103,7 +103,7 @@ def test_emergency_numbers_are_tap_to_call(sandbox, youth, worker):
     worker.run_until_idle()
     message = sandbox.messages_for(youth.user_id)[-1]
     uris = [item["action"]["uri"] for item in message["quickReply"]["items"]]
-    assert uris == ["tel:1300", "tel:191", "tel:1669"]
+    assert uris == ["tel:191", "tel:1669", "tel:1300"], "danger now: police and ambulance first"
 
 
 def test_handler_that_raises_is_recorded_and_replayed_after_a_fix(app, sandbox, youth, worker, db, runner):
