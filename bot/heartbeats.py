@@ -15,9 +15,8 @@ from typing import Any
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
-from bot.leases import dialect_insert
 from models import Heartbeat
-from models.db import Database
+from models.db import Database, dialect_insert
 
 RETENTION = dt.timedelta(days=1)
 

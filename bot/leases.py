@@ -19,17 +19,9 @@ from __future__ import annotations
 import datetime as dt
 
 from sqlalchemy import case, delete, or_, select
-from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.orm import Session
 
 from models import Lease
-from models.db import Database
-
-
-def dialect_insert(session: Session, model):
-    """An INSERT for the session's database that offers ON CONFLICT (PostgreSQL's or SQLite's)."""
-    insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
-    return insert(model)
+from models.db import Database, dialect_insert
 
 
 def try_acquire(db: Database, name: str, holder: str, now: dt.datetime, ttl: dt.timedelta) -> bool:

@@ -40,13 +40,14 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from apscheduler.schedulers.background import BackgroundScheduler
+from sqlalchemy import delete
 from sqlalchemy.orm import Session
 
 from bot import heartbeats
 from bot.clock import Clock
-from bot.leases import dialect_insert, release, try_acquire
+from bot.leases import release, try_acquire
 from models import SchedulerTick
-from models.db import Database
+from models.db import Database, dialect_insert
 
 log = logging.getLogger("bot.scheduler")
 
@@ -88,7 +89,16 @@ def register(job: Job) -> Job:
     return job
 
 
+TICK_RETENTION = dt.timedelta(days=7)  # far longer than any job's interval, so a due time never runs again
+
+
+def sweep_ticks(session: Session, now: dt.datetime) -> None:
+    """Forget tick records older than a week (they only guard against running a recent due time twice)."""
+    session.execute(delete(SchedulerTick).where(SchedulerTick.due_at < now - TICK_RETENTION))
+
+
 register(Job("heartbeat-sweep", dt.timedelta(minutes=10), heartbeats.sweep))
+register(Job("tick-sweep", dt.timedelta(hours=6), sweep_ticks))
 
 
 def default_holder() -> str:

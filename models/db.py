@@ -107,11 +107,15 @@ class Database:
         self.engine.dispose()
 
 
+def dialect_insert(session: Session, model):
+    """An INSERT construct of the session's dialect, which knows ON CONFLICT (PostgreSQL and SQLite)."""
+    return (postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert)(model)
+
+
 def insert_ignoring_conflict(session: Session, model, values: dict, conflict_column: str):
     """INSERT ... ON CONFLICT DO NOTHING RETURNING the primary key; it, or None if the row already existed."""
-    dialect_insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
     statement = (
-        dialect_insert(model)
+        dialect_insert(session, model)
         .values(**values)
         .on_conflict_do_nothing(index_elements=[conflict_column])
         .returning(model.__mapper__.primary_key[0])

@@ -224,7 +224,17 @@ def test_register_adds_a_job_to_schedulers_built_without_a_job_list(db, clock, m
     register(Job("reminders", dt.timedelta(minutes=1), body))
     with pytest.raises(ValueError, match="already registered"):
         register(Job("reminders", dt.timedelta(minutes=5), body))
-    assert set(SchedulerRunner(db, clock, holder="replica-a").tick(clock())) == {"heartbeat-sweep", "reminders"}
+    ran = set(SchedulerRunner(db, clock, holder="replica-a").tick(clock()))
+    assert ran == {job.name for job in JOBS} | {"reminders"}
+
+
+def test_tick_records_older_than_a_week_are_swept(db, clock):
+    runner = SchedulerRunner(db, clock, holder="replica-a", jobs=[Job("daily", dt.timedelta(days=1), CountingJob())])
+    runner.tick(clock())
+    clock.advance(days=8)
+    SchedulerRunner(db, clock, holder="replica-a", jobs=[job for job in JOBS if job.name == "tick-sweep"]).tick()
+    with db.transaction() as session:
+        assert set(session.scalars(select(SchedulerTick.job))) == {"tick-sweep"}
 
 
 def test_a_lease_shorter_than_two_intervals_is_refused(db, clock):
