@@ -10,7 +10,7 @@ import threading
 import click
 from flask import Flask
 
-from bot import pause
+from bot import metrics, pause
 from bot.background import start_loops
 from bot.services import services
 from models.schema import upgrade_to_head
@@ -46,16 +46,25 @@ def register(app: Flask) -> None:
         app_services.wake_delivery()
 
     @app.cli.command("worker")
-    def worker():
-        """Process stored events and send the outbox until interrupted (run 1..N of these)."""
+    @click.option("--metrics-port", type=click.IntRange(0, 65535), default=0, show_default=True,
+                  help="serve Prometheus metrics on this port (0: off)")
+    def worker(metrics_port):
+        """Process stored events and send the outbox until stopped (run 1..N of these; SIGTERM stops
+        cleanly: rows being sent are finished, the rest stay for the other workers)."""
+        app_services = services(app)
+        if metrics_port:
+            metrics.serve(app_services.db, metrics_port)
         stop = threading.Event()
-        loops = start_loops(services(app), stop)
+        loops = start_loops(app_services, stop)
         click.echo("worker started: event processor and delivery")
-        try:
-            for thread in loops:
-                thread.join()
-        except KeyboardInterrupt:
-            stop.set()
+        with _stop_on_sigterm(stop):
+            try:
+                while any(thread.is_alive() for thread in loops) and not stop.wait(1.0):
+                    pass
+            except KeyboardInterrupt:
+                stop.set()
+        for thread in loops:
+            thread.join(timeout=30)
 
     @app.cli.command("scheduler")
     @click.option("--interval", type=click.FloatRange(min=0.01), default=5.0, show_default=True,

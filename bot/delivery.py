@@ -34,6 +34,7 @@ BACKOFF_BASE_SECONDS = 2.0
 BACKOFF_CAP_SECONDS = 600.0
 QUOTA_PAUSE = dt.timedelta(hours=1)
 HEARTBEAT_EVERY = dt.timedelta(seconds=5)
+REPLY_RETRY_AFTER = dt.timedelta(seconds=1)
 
 
 def backoff(attempts: int, rng: random.Random) -> dt.timedelta:
@@ -126,20 +127,24 @@ class DeliveryWorker:
             self._finish(row, OutboxStatus.PENDING, SendResult(SendOutcome.QUOTA, error="bulk sends paused"),
                          next_attempt_at=now)  # that hit the monthly limit: hand it back untouched
             return SendOutcome.QUOTA
-        result = self._call_line(row, now)
-        self._record(row, result)
+        endpoint, result = self._call_line(row, now)
+        self._record(row, endpoint, result)
         return result.outcome
 
-    def _call_line(self, row: OutboxMessage, now: dt.datetime) -> SendResult:
+    def _call_line(self, row: OutboxMessage, now: dt.datetime) -> tuple[str, SendResult]:
+        """Make the row's call; returns which endpoint answered and how."""
         if row.kind == OutboxKind.MULTICAST:
-            return self._timed("multicast", self.gateway.multicast, row.recipients or [], row.messages,
-                               row.retry_key)
+            return "multicast", self._timed("multicast", self.gateway.multicast, row.recipients or [],
+                                            row.messages, row.retry_key)
         if row.kind == OutboxKind.REPLY and row.reply_token and row.reply_deadline and now < row.reply_deadline:
             result = self._timed("reply", self.gateway.reply, row.reply_token, row.messages)
-            if result.outcome not in (SendOutcome.INVALID_REPLY_TOKEN, SendOutcome.RETRY):
-                return result
-            # The token is spent, expired, or its fate unknown: push with the row's retry key instead.
-        return self._timed("push", self.gateway.push, row.to_id, row.messages, row.retry_key)
+            if result.outcome is not SendOutcome.INVALID_REPLY_TOKEN:
+                return "reply", result  # sent, refused, or unknown (then retried as a reply while fresh)
+            if row.attempts > 1:  # an earlier reply of this row got no answer: LINE took it, the token is spent
+                return "reply", SendResult(SendOutcome.SENT, status=result.status, request_id=result.request_id,
+                                           error="accepted on an earlier attempt whose answer was lost")
+            # The token expired or was spent elsewhere: push with the row's retry key instead.
+        return "push", self._timed("push", self.gateway.push, row.to_id, row.messages, row.retry_key)
 
     def _timed(self, endpoint: str, call, *args) -> SendResult:
         self.limiter.acquire(endpoint)
@@ -147,15 +152,17 @@ class DeliveryWorker:
         metrics.record_send(endpoint, result.outcome.value, result.seconds)
         return result
 
-    def _record(self, row: OutboxMessage, result: SendResult) -> None:
+    def _record(self, row: OutboxMessage, endpoint: str, result: SendResult) -> None:
         if result.outcome is SendOutcome.SENT:
             self._finish(row, OutboxStatus.SENT, result)
         elif result.outcome is SendOutcome.FAILED:
             self._finish(row, OutboxStatus.FAILED, result)
         elif result.outcome is SendOutcome.QUOTA:
             self._on_quota(row, result)
+        elif endpoint == "reply":  # unknown fate: ask again with the same token soon, while it lives
+            self._finish(row, OutboxStatus.PENDING, result, next_attempt_at=self.clock() + REPLY_RETRY_AFTER)
         else:
-            self._finish(row, OutboxStatus.PENDING, result,
+            self._finish(row, OutboxStatus.PENDING, result, as_push=row.kind == OutboxKind.REPLY,
                          next_attempt_at=self.clock() + backoff(row.attempts, self.rng))
         log.info("outbox send", extra={"outbox_id": row.id, "kind": row.kind, "outcome": result.outcome.value,
                                        "status": result.status, "attempt": row.attempts,
@@ -172,14 +179,14 @@ class DeliveryWorker:
         self._finish(row, OutboxStatus.PENDING, result, next_attempt_at=retry_at)
 
     def _finish(self, row: OutboxMessage, status: str, result: SendResult,
-                next_attempt_at: dt.datetime | None = None) -> None:
+                next_attempt_at: dt.datetime | None = None, as_push: bool = False) -> None:
         now = self.clock()
         values = {"status": status, "http_status": result.status, "line_request_id": result.request_id,
                   "last_error": result.error, "lease_until": None, "lease_owner": None}
         if status == OutboxStatus.SENT:
             values.update(sent_at=now, accepted_request_id=result.accepted_request_id)
-        if row.kind == OutboxKind.REPLY and status == OutboxStatus.PENDING:
-            values.update(kind=OutboxKind.PUSH, reply_token=None)  # the token cannot be trusted again
+        if as_push:  # the reply token is gone: from now on this row is a push with its retry key
+            values.update(kind=OutboxKind.PUSH, reply_token=None)
         if next_attempt_at is not None:
             values["next_attempt_at"] = next_attempt_at
         with self.db.transaction() as session:

@@ -7,7 +7,14 @@ Web processes expose them at GET /metrics; a worker process can serve them on it
 
 from __future__ import annotations
 
-from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram, generate_latest
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    CollectorRegistry,
+    Counter,
+    Histogram,
+    generate_latest,
+    start_http_server,
+)
 from prometheus_client.core import GaugeMetricFamily
 from sqlalchemy import func, select
 
@@ -51,8 +58,28 @@ class DatabaseCollector:
         yield from (rows, recipients, events)
 
 
+class _ProcessAndDatabase:
+    """This process's counters followed by the database gauges."""
+
+    def __init__(self, db):
+        self.database = DatabaseCollector(db)
+
+    def collect(self):
+        yield from REGISTRY.collect()
+        yield from self.database.collect()
+
+
+def _combined_registry(db) -> CollectorRegistry:
+    registry = CollectorRegistry()
+    registry.register(_ProcessAndDatabase(db))
+    return registry
+
+
 def exposition(db) -> tuple[bytes, str]:
     """The text exposition of this process's metrics plus the database gauges."""
-    registry = CollectorRegistry()
-    registry.register(DatabaseCollector(db))
-    return generate_latest(REGISTRY) + generate_latest(registry), CONTENT_TYPE_LATEST
+    return generate_latest(_combined_registry(db)), CONTENT_TYPE_LATEST
+
+
+def serve(db, port: int, host: str = "127.0.0.1") -> None:
+    """Serve /metrics on its own port (for worker processes, which have no web server)."""
+    start_http_server(port, addr=host, registry=_combined_registry(db))
