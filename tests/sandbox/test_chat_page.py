@@ -167,6 +167,8 @@ def test_location_and_photo_from_the_page(chat):
     location, image = (e.message for e in bot.events)
     assert (location.latitude, location.longitude) == (18.8375, 98.9714)
     assert sandbox.media.get(image.id) == (photo, "image/png")
+    page.wait_for_function("() => { const img = document.querySelector('.entry.user img');"
+                           " return img && img.complete && img.naturalWidth > 0; }")
     assert page.locator(".entry.user img").evaluate("img => img.naturalWidth") == 6
     assert sandbox.calls()[-1]["body"]["messages"][0]["text"] == "ได้รับ: image"
 
