@@ -33,6 +33,7 @@ from bot.outbox import enqueue_replies
 from models import OutboxKind, OutboxMessage, OutboxStatus
 from models.db import Database
 from tests.conftest import ACCESS_TOKEN, CHANNEL_SECRET
+from tests.polling import wait_until
 from tests.test_bulk import add_users, progress, queue_campaign
 
 MULTICAST = "/v2/bot/message/multicast"
@@ -86,14 +87,6 @@ def count_rows(db, *statuses: str) -> int:
         return session.scalar(select(func.count()).select_from(OutboxMessage)
                               .where(OutboxMessage.status.in_(statuses)))
 
-
-def wait_until(condition, timeout: float, what: str) -> None:
-    """Poll `condition` until it holds; fail the test after `timeout` seconds."""
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            pytest.fail(f"gave up after {timeout:g} s waiting until {what}")
-        time.sleep(0.02)
 
 
 def settled_rows(sandbox, db) -> list[OutboxMessage]:

@@ -8,11 +8,12 @@ import os
 import socket
 import subprocess
 import sys
-import time
 import urllib.request
 from pathlib import Path
 
 import pytest
+
+from tests.polling import wait_for
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -38,16 +39,6 @@ def http_json(method: str, url: str, payload: dict | None = None):
     with urllib.request.urlopen(request, timeout=10) as response:
         return json.loads(response.read())
 
-
-def wait_for(condition, timeout: float = 20.0, every: float = 0.1):
-    """Poll a condition until it holds (bounded); returns its last value."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = condition()
-        if value:
-            return value
-        time.sleep(every)
-    return condition()
 
 
 @pytest.fixture

@@ -28,6 +28,7 @@ from bot.scheduler import JOBS, Job, SchedulerRunner, register
 from models import Heartbeat, SchedulerTick, SystemFlag
 from models.db import Database
 from models.schema import upgrade_to_head
+from tests.polling import wait_for
 
 ROOT = Path(__file__).resolve().parent.parent
 TTL = dt.timedelta(seconds=30)
@@ -241,16 +242,6 @@ def test_a_lease_shorter_than_two_intervals_is_refused(db, clock):
     with pytest.raises(ValueError):
         SchedulerRunner(db, clock, lease_ttl=dt.timedelta(seconds=8), interval=dt.timedelta(seconds=5))
 
-
-def wait_for(condition, timeout: float = 20.0):
-    """Poll a condition until it holds, bounded in time; returns its last value."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = condition()
-        if value:
-            return value
-        time.sleep(0.05)
-    return condition()
 
 
 def test_the_loop_runs_in_a_thread_and_releases_the_lease_when_stopped(db, clock):
