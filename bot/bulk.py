@@ -12,11 +12,11 @@ from linebot.v3.messaging import Message
 from sqlalchemy import Select, func, insert, select
 from sqlalchemy.orm import Session
 
+from bot.messaging import MULTICAST_MAX_RECIPIENTS
 from bot.replies import as_dicts
 from models import BulkSend, OutboxKind, OutboxMessage, OutboxStatus, User
 from models.base import new_uuid
 
-MULTICAST_MAX_RECIPIENTS = 500  # LINE's limit per multicast call
 ROWS_PER_INSERT = 20  # outbox rows written per INSERT statement while streaming the audience
 AUDIENCE_FETCH_SIZE = 5000
 
@@ -57,15 +57,11 @@ def _row_groups(session, audience, bulk_id, payload, now) -> Iterator[list[dict]
 
 
 def _id_batches(session: Session, audience: Select) -> Iterator[list[str]]:
-    result = session.execute(audience.execution_options(yield_per=AUDIENCE_FETCH_SIZE))
-    batch: list[str] = []
-    for user_id in result.scalars():
-        batch.append(user_id)
-        if len(batch) == MULTICAST_MAX_RECIPIENTS:
-            yield batch
-            batch = []
-    if batch:
-        yield batch
+    """The audience's ids in groups of 500, streamed as Core rows (a server-side cursor on PostgreSQL);
+    `yield_per` goes on the statement: on the connection it would also hit the outbox inserts."""
+    result = session.connection().execute(audience.execution_options(yield_per=AUDIENCE_FETCH_SIZE))
+    for batch in result.scalars().partitions(MULTICAST_MAX_RECIPIENTS):
+        yield list(batch)
 
 
 @dataclass(frozen=True)

@@ -58,16 +58,41 @@ class DeliveryWorker:
     def __post_init__(self) -> None:
         self._pool = ThreadPoolExecutor(self.senders, thread_name_prefix="sender") if self.senders > 1 else None
         self._bulk_paused = threading.Event()  # seen in the database at claim time, or hit while sending
+        self._in_flight = 0
+        self._in_flight_changed = threading.Condition()
 
-    def run_once(self) -> int:
-        """Claim and send what is due now; returns how many rows were handled."""
-        rows = self.claim()
+    def run_once(self, drain: bool = True) -> int:
+        """Claim and send what is due now; returns how many rows were claimed. With `drain=False` (the
+        loop) the next claim may start while half a batch is still being sent, so sender threads never
+        wait for the slowest call of a batch."""
         if self._pool is None:
+            rows = self.claim()
             for row in rows:
                 self.send(row)
-        else:
-            list(self._pool.map(self.send, rows))
+            return len(rows)
+        self._wait_in_flight(at_most=self.batch_size // 2)
+        rows = self.claim()
+        with self._in_flight_changed:
+            self._in_flight += len(rows)
+        for row in rows:
+            self._pool.submit(self._send_in_pool, row)
+        if drain:
+            self._wait_in_flight(at_most=0)
         return len(rows)
+
+    def _send_in_pool(self, row: OutboxMessage) -> None:
+        try:
+            self.send(row)
+        except Exception:  # the row keeps its lease and is reclaimed later with the same key
+            log.exception("send failed", extra={"outbox_id": row.id})
+        finally:
+            with self._in_flight_changed:
+                self._in_flight -= 1
+                self._in_flight_changed.notify_all()
+
+    def _wait_in_flight(self, at_most: int) -> None:
+        with self._in_flight_changed:
+            self._in_flight_changed.wait_for(lambda: self._in_flight <= at_most)
 
     def run_until_idle(self, max_rounds: int = 1000) -> int:
         """Send until nothing is due now (a recipient's later rows wait for earlier ones, so one round
@@ -80,19 +105,23 @@ class DeliveryWorker:
             total += handled
         return total
 
-    def run_forever(self, stop: threading.Event, wakeup: threading.Event, idle_seconds: float = 0.5) -> None:
-        """Loop until `stop` is set; `wakeup` is set when new rows are committed."""
+    def run_forever(self, stop: threading.Event, wakeup: threading.Event, idle_seconds: float = 0.2) -> None:
+        """Loop until `stop` is set; `wakeup` is set when new rows are committed in this process (other
+        processes' rows are found by polling every `idle_seconds`)."""
         last_beat = None
         while not stop.is_set():
             try:
                 last_beat = self._heartbeat(last_beat)
-                handled = self.run_once()
+                handled = self.run_once(drain=False)
             except Exception:  # the database restarting, say: log, wait, try again
                 log.exception("delivery round failed")
                 handled = 0
-            if handled == 0:
+            if handled == 0 and self._in_flight:
+                self._wait_in_flight(at_most=0)  # their recipients' next rows become due as they finish
+            elif handled == 0:
                 wakeup.wait(idle_seconds)
                 wakeup.clear()
+        self._wait_in_flight(at_most=0)
 
     def _heartbeat(self, last_beat: dt.datetime | None) -> dt.datetime | None:
         now = self.clock()
@@ -189,8 +218,8 @@ class DeliveryWorker:
             values.update(kind=OutboxKind.PUSH, reply_token=None)
         if next_attempt_at is not None:
             values["next_attempt_at"] = next_attempt_at
-        with self.db.transaction() as session:
-            session.execute(update(OutboxMessage).where(
+        with self.db.connection() as connection:
+            connection.execute(update(OutboxMessage).where(
                 OutboxMessage.id == row.id, OutboxMessage.lease_owner == self.owner).values(**values))
 
 

@@ -16,6 +16,7 @@ from linebot.v3.messaging import (
     ApiClient,
     ApiException,
     Configuration,
+    Message,
     MessagingApi,
     MulticastRequest,
     PushMessageRequest,
@@ -24,6 +25,7 @@ from linebot.v3.messaging import (
 from pydantic import ValidationError
 
 DEFAULT_TIMEOUT = (3.0, 10.0)  # connect, read (seconds)
+MULTICAST_MAX_RECIPIENTS = 500
 
 
 class SendOutcome(StrEnum):
@@ -69,8 +71,14 @@ class LineGateway:
         return self._call(call)
 
     def multicast(self, to: list[str], messages: list[dict], retry_key: str) -> SendResult:
+        if not 1 <= len(to) <= MULTICAST_MAX_RECIPIENTS:
+            return SendResult(SendOutcome.FAILED, error=f"multicast to {len(to)} recipients (1-500 allowed)")
+
         def call():
-            request = MulticastRequest.from_dict({"to": to, "messages": messages})
+            # The ids come from our own users table; validating 500 of them again in pydantic costs more
+            # than the whole HTTP call, so only the messages go through the SDK's models.
+            request = MulticastRequest.construct(to=to, messages=[Message.from_dict(m) for m in messages],
+                                                 notification_disabled=False, custom_aggregation_units=None)
             return self._api.multicast_with_http_info(
                 request, x_line_retry_key=retry_key, _request_timeout=self._timeout)
         return self._call(call)

@@ -10,6 +10,7 @@ from sqlalchemy import insert, select
 from bot import bulk, replies
 from bot.pause import COORDINATOR_NOTICE, bulk_paused
 from models import OutboxMessage, OutboxStatus, Role, User
+from tests.openapi_check import assert_valid_request
 
 MONTHLY_LIMIT = "You have reached your monthly limit."
 
@@ -106,3 +107,5 @@ def test_bulk_rows_use_multicast_with_their_retry_key(db, clock, worker, sandbox
         keys = set(session.scalars(select(OutboxMessage.retry_key).where(OutboxMessage.bulk_send_id == bulk_id)))
     calls = sandbox.calls(path="/v2/bot/message/multicast")
     assert {call["retry_key"] for call in calls} == keys and len(calls) == 2
+    for call in calls:
+        assert_valid_request(call)  # LINE's OpenAPI spec
