@@ -54,7 +54,7 @@ class EventProcessor:
             handled += 1
         return handled
 
-    def run_forever(self, stop: threading.Event, wakeup: threading.Event, idle_seconds: float = 0.5,
+    def run_forever(self, stop: threading.Event, wakeup: threading.Event, idle_seconds: float = 0.2,
                     after_batch=None) -> None:
         """Loop until `stop`; `wakeup` is set by the webhook after it stores events."""
         while not stop.is_set():
