@@ -12,7 +12,7 @@ import threading
 from werkzeug.serving import make_server
 
 from bot.background import start_loops, start_scheduler
-from bot.config import Settings
+from bot.config import ConfigError, Settings
 from bot.services import services
 from models.schema import upgrade_to_head
 
@@ -24,7 +24,10 @@ def start_sandbox(settings: Settings, host: str):
     from bot.sandbox import Sandbox
 
     secret, token = secrets.token_hex(16), secrets.token_urlsafe(32)
-    sandbox_port = int(settings.extra.get("BOT_SANDBOX_PORT", settings.port + 1 if settings.port else 0))
+    raw_port = settings.extra.get("BOT_SANDBOX_PORT", str(settings.port + 1 if settings.port else 0))
+    if not raw_port.isdigit() or int(raw_port) > 65535:
+        raise ConfigError(f"BOT_SANDBOX_PORT must be a port number, got {raw_port!r}")
+    sandbox_port = int(raw_port)
     webhook_url = f"http://{host}:{settings.port}/callback"
     sandbox = Sandbox(channel_secret=secret, access_token=token, webhook_url=webhook_url)
     sandbox.start(host=host, port=sandbox_port)

@@ -62,3 +62,19 @@ def test_app_refuses_to_start_with_one_clear_line(tmp_path):
                             cwd=str(__import__("pathlib").Path(__file__).parent.parent))
     assert result.returncode == 2
     assert result.stderr.strip() == "configuration error: PORT must be a whole number, got 'not-a-port'"
+
+
+def test_app_says_so_when_its_port_is_taken(tmp_path):
+    import socket
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        env = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path), "PORT": str(port), "BOT_SANDBOX_PORT": "0",
+               "DATABASE_URL": f"sqlite:///{tmp_path / 'bot.sqlite3'}"}
+        result = subprocess.run([sys.executable, "app.py"], env=env, capture_output=True, text=True, timeout=60,
+                                cwd=str(__import__("pathlib").Path(__file__).parent.parent))
+    assert result.returncode != 0
+    assert f"Port {port} is in use by another program" in result.stderr
+    assert "Traceback" not in result.stderr
