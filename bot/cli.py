@@ -1,4 +1,5 @@
-"""Operator commands: `flask --app app db-upgrade | replay-failed | worker | scheduler`."""
+"""Operator commands: `flask --app app db-upgrade | replay-failed | bulk-resume | worker | scheduler |
+issue-code | revoke-code`."""
 
 from __future__ import annotations
 
@@ -10,13 +11,17 @@ import threading
 import click
 from flask import Flask
 
-from bot import metrics, pause
+from bot import access, metrics, pause
 from bot.background import start_loops
 from bot.services import services
+from bot.thai import find_provinces
+from models import CodeKind
 from models.schema import upgrade_to_head
 
 
 def register(app: Flask) -> None:
+    register_access_commands(app)
+
     @app.cli.command("db-upgrade")
     def db_upgrade():
         """Apply the database migrations (Alembic upgrade head)."""
@@ -105,3 +110,45 @@ def _stop_on_sigterm(stop: threading.Event):
         yield
     finally:
         signal.signal(signal.SIGTERM, previous)
+
+
+def register_access_commands(app: Flask) -> None:
+    """`issue-code` and `revoke-code`: the admin's way to create coordinators (and, until coordinators
+    can do it in LINE, mentor invites)."""
+
+    @app.cli.command("issue-code")
+    @click.argument("kind", type=click.Choice([CodeKind.COORDINATOR, CodeKind.MENTOR_INVITE]))
+    @click.option("--province", help="province name in Thai or English, e.g. เชียงใหม่ or Chiang Mai")
+    @click.option("--national", is_flag=True, help="a national coordinator (no province)")
+    @click.option("--days", type=click.IntRange(1, 90), default=7, show_default=True, help="days until it expires")
+    def issue_code(kind, province, national, days):
+        """Make a one-time code; the person types it in the bot's chat to take the role."""
+        province_code = None if national else _province_code(province)
+        app_services = services(app)
+        with app_services.db.transaction() as session:
+            code = access.issue(session, kind, app_services.clock(), province_code,
+                                lifetime=dt.timedelta(days=days))
+            click.echo(f"{code.code}  ({kind}, {province or 'national'}, expires {code.expires_at:%Y-%m-%d %H:%M} UTC)")
+
+    @app.cli.command("revoke-code")
+    @click.argument("code")
+    def revoke_code(code):
+        """Revoke a code that was not claimed yet (or must not be used again)."""
+        app_services = services(app)
+        with app_services.db.transaction() as session:
+            revoked = access.revoke(session, code, app_services.clock())
+        click.echo("revoked" if revoked else "no such code, or already revoked")
+        if not revoked:
+            raise SystemExit(1)
+
+
+def _province_code(name: str | None) -> str:
+    if not name:
+        raise click.UsageError("give --province NAME, or --national for a national coordinator")
+    matches = find_provinces(name, limit=3)
+    if not matches:
+        raise click.UsageError(f"no province matches {name!r}")
+    if matches[0].name_th != name and matches[0].name_en.lower() != name.lower() and len(matches) > 1:
+        choices = ", ".join(f"{p.name_th} ({p.name_en})" for p in matches)
+        raise click.UsageError(f"{name!r} is not exact; did you mean one of: {choices}?")
+    return matches[0].code

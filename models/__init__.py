@@ -1,5 +1,6 @@
 """SQLAlchemy models, one module per aggregate; importing this package registers them all."""
 
+from models.access import AccessCode, CodeKind
 from models.base import Base
 from models.bulk import BulkSend
 from models.inbox import InboxEvent, InboxStatus
@@ -8,6 +9,6 @@ from models.outbox import OutboxKind, OutboxMessage, OutboxStatus
 from models.user import Conversation, Role, User
 
 __all__ = [
-    "Base", "BulkSend", "Conversation", "Heartbeat", "InboxEvent", "InboxStatus", "Lease",
+    "AccessCode", "Base", "CodeKind", "BulkSend", "Conversation", "Heartbeat", "InboxEvent", "InboxStatus", "Lease",
     "OutboxKind", "OutboxMessage", "OutboxStatus", "Role", "SchedulerTick", "SystemFlag", "User",
 ]

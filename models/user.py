@@ -28,6 +28,9 @@ class User(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     line_user_id: Mapped[str] = mapped_column(String(64), unique=True)
     role: Mapped[str | None] = mapped_column(String(20))
+    province_code: Mapped[str | None] = mapped_column(String(8))  # bot.thai province code; None: national
+    failed_code_attempts: Mapped[int] = mapped_column(default=0, server_default="0")  # wrong codes lately
+    code_window_started_at: Mapped[dt.datetime | None]
     is_following: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[dt.datetime]
     followed_at: Mapped[dt.datetime | None]

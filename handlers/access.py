@@ -1,0 +1,58 @@
+"""Claiming a coordinator or mentor code typed (or pre-filled by a link) in the chat. Thai text of this
+capability is here.
+
+```mermaid
+flowchart LR
+  text[text that looks like a code] --> claim{valid?}
+  claim -->|yes| role[role + province set, welcome]
+  claim -->|unknown / expired / revoked / used| why[say why, how to get a new one]
+  claim -->|already another role| admin[ask an admin]
+  claim -->|5 wrong in an hour| wait[try again later]
+```
+"""
+
+from __future__ import annotations
+
+from bot import access, replies
+from bot.access import ClaimResult
+from bot.flows import Context, Handler, Outcome, Turn, TurnKind
+from bot.thai import PROVINCES_BY_CODE
+from handlers.common import menu_chips
+from models import Role
+
+WELCOME = {
+    Role.COORDINATOR: "ยืนยันรหัสแล้วค่ะ ตอนนี้คุณเป็นผู้ประสานงาน {area} ในบอท อพม.น้อย",
+    Role.MENTOR: "ยืนยันรหัสแล้วค่ะ ยินดีต้อนรับพี่เลี้ยง อพม. {area}",
+}
+NATIONAL = "ระดับประเทศ"
+REFUSED = {
+    ClaimResult.UNKNOWN: "ไม่พบรหัสนี้ค่ะ ตรวจตัวอักษรอีกครั้ง หรือขอรหัสใหม่จากผู้ที่ส่งให้",
+    ClaimResult.EXPIRED: "รหัสนี้หมดอายุแล้วค่ะ ขอรหัสใหม่จากผู้ที่ส่งให้ได้เลย",
+    ClaimResult.REVOKED: "รหัสนี้ถูกยกเลิกแล้วค่ะ ขอรหัสใหม่จากผู้ที่ส่งให้ได้เลย",
+    ClaimResult.USED: "รหัสนี้ถูกใช้ไปแล้วค่ะ รหัสหนึ่งใช้ได้ครั้งเดียว ขอรหัสใหม่จากผู้ที่ส่งให้",
+    ClaimResult.ROLE_TAKEN: "บัญชีนี้มีบทบาทอื่นอยู่แล้วค่ะ ถ้าต้องการเปลี่ยนบทบาท ติดต่อผู้ดูแลระบบ",
+    ClaimResult.TOO_MANY_TRIES: "ใส่รหัสไม่ถูกหลายครั้งแล้วค่ะ ลองใหม่อีกครั้งในอีก 1 ชั่วโมง",
+}
+
+
+def area_name(province_code: str | None) -> str:
+    province = PROVINCES_BY_CODE.get(province_code or "")
+    return f"จังหวัด{province.name_th}" if province else NATIONAL
+
+
+def claim_code(turn: Turn, ctx: Context) -> Outcome:
+    """Claim the code the user typed; the reply says what happened and why."""
+    result, _code = access.claim(ctx.db, ctx.user, access.typed_code(turn.text or ""), ctx.now)
+    if result is ClaimResult.OK:
+        text = WELCOME[ctx.user.role].format(area=area_name(ctx.user.province_code))
+        return Outcome.reply(replies.text(text, menu_chips()))
+    return Outcome.reply(replies.text(REFUSED[result], menu_chips()))
+
+
+def or_claim(fallback: Handler) -> Handler:
+    """An idle-text handler that claims codes and leaves every other text to `fallback`."""
+    def handler(turn: Turn, ctx: Context) -> Outcome:
+        if turn.kind is TurnKind.TEXT and access.typed_code(turn.text or "") is not None:
+            return claim_code(turn, ctx)
+        return fallback(turn, ctx)
+    return handler
