@@ -42,10 +42,6 @@ class Base(DeclarativeBase):
     type_annotation_map = {dt.datetime: UTCDateTime(), dict: JSON(), list: JSON()}
 
 
-def utcnow() -> dt.datetime:
-    return dt.datetime.now(dt.UTC)
-
-
 def new_uuid() -> str:
     return str(uuid.uuid4())
 

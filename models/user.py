@@ -38,10 +38,6 @@ class User(Base):
 
     conversation: Mapped[Conversation] = relationship(back_populates="user", uselist=False)
 
-    @property
-    def is_registered(self) -> bool:
-        return self.role is not None
-
 
 def new_conversation_token() -> str:
     """A short random token that marks the buttons of one conversation (stale-button detection)."""
