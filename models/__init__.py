@@ -1,14 +1,18 @@
 """SQLAlchemy models, one module per aggregate; importing this package registers them all."""
 
 from models.access import AccessCode, CodeKind
+from models.audit import AuditEvent
 from models.base import Base
 from models.bulk import BulkSend
+from models.consent import ConfirmedBy, Consent, ConsentKind
 from models.inbox import InboxEvent, InboxStatus
 from models.operations import Heartbeat, Lease, SchedulerTick, SystemFlag
 from models.outbox import OutboxKind, OutboxMessage, OutboxStatus
-from models.user import Conversation, Role, User
+from models.richmenu import RichMenu
+from models.user import Conversation, Role, User, UserStatus
 
 __all__ = [
-    "AccessCode", "Base", "CodeKind", "BulkSend", "Conversation", "Heartbeat", "InboxEvent", "InboxStatus", "Lease",
-    "OutboxKind", "OutboxMessage", "OutboxStatus", "Role", "SchedulerTick", "SystemFlag", "User",
+    "AccessCode", "AuditEvent", "Base", "CodeKind", "BulkSend", "ConfirmedBy", "Consent", "ConsentKind",
+    "Conversation", "Heartbeat", "InboxEvent", "InboxStatus", "Lease", "OutboxKind", "OutboxMessage", "OutboxStatus",
+    "RichMenu", "Role", "SchedulerTick", "SystemFlag", "User", "UserStatus",
 ]

@@ -19,6 +19,7 @@ class OutboxKind:
     REPLY = "reply"  # use the reply token while fresh, else fall back to push with the retry key
     PUSH = "push"
     MULTICAST = "multicast"
+    LINK_RICH_MENU = "link_rich_menu"  # messages = [{"richMenuId": ...}] (or [] to unlink) for `to_id`
 
 
 class OutboxStatus:

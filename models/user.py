@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import secrets
 
-from sqlalchemy import ForeignKey, String
+from sqlalchemy import ForeignKey, Index, String, true
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from models.base import Base
@@ -20,23 +20,59 @@ class Role:
     ADMIN = "admin"
 
 
+class UserStatus:
+    """Whether the bot may use a registered person's data (stored as a string)."""
+
+    ACTIVE = "active"
+    PENDING_GUARDIAN = "pending_guardian"  # under 10: registered, waiting for a parent's or guardian's consent
+    DELETED = "deleted"  # consent withdrawn: personal data erased, the row kept so records stay anonymous
+
+
 class User(Base):
-    """One LINE account that has talked to the bot. `role` stays empty until the person registers."""
+    """One LINE account that has talked to the bot. `role` stays empty until the person registers.
+
+    A youth belongs to one mentor (`mentor_id`); without one they wait with their province's coordinators.
+    """
 
     __tablename__ = "users"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     line_user_id: Mapped[str] = mapped_column(String(64), unique=True)
     role: Mapped[str | None] = mapped_column(String(20))
+    status: Mapped[str] = mapped_column(String(20), default=UserStatus.ACTIVE, server_default=UserStatus.ACTIVE)
     province_code: Mapped[str | None] = mapped_column(String(8))  # bot.thai province code; None: national
+    nickname: Mapped[str | None] = mapped_column(String(40))
+    community: Mapped[str | None] = mapped_column(String(120))  # the community / area the person works in
+    school: Mapped[str | None] = mapped_column(String(120))
+    age_years: Mapped[int | None]  # as told at registration, with the date it was told
+    age_recorded_at: Mapped[dt.datetime | None]
+    mentor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"), index=True)
+    notify_campaigns: Mapped[bool] = mapped_column(default=True, server_default=true())
+    notify_activities: Mapped[bool] = mapped_column(default=True, server_default=true())
     failed_code_attempts: Mapped[int] = mapped_column(default=0, server_default="0")  # wrong codes lately
     code_window_started_at: Mapped[dt.datetime | None]
     is_following: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[dt.datetime]
+    registered_at: Mapped[dt.datetime | None]
+    last_active_at: Mapped[dt.datetime | None]
     followed_at: Mapped[dt.datetime | None]
     unfollowed_at: Mapped[dt.datetime | None]
+    deleted_at: Mapped[dt.datetime | None]
 
     conversation: Mapped[Conversation] = relationship(back_populates="user", uselist=False)
+
+    __table_args__ = (Index("ix_users_province_code_role", "province_code", "role"),)
+
+    def age_now(self, now: dt.datetime) -> int | None:
+        """The age told at registration plus the whole years since (None if never told)."""
+        if self.age_years is None or self.age_recorded_at is None:
+            return None
+        return self.age_years + (now - self.age_recorded_at).days // 365
+
+    def is_minor(self, now: dt.datetime) -> bool:
+        """Under 18, or of unknown age (the safe assumption for a youth programme)."""
+        age = self.age_now(now)
+        return age is None or age < 18
 
 
 def new_conversation_token() -> str:
