@@ -32,7 +32,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock = system_clock,
     app.config["MAX_CONTENT_LENGTH"] = webhook.MAX_BODY_BYTES
     db = Database(settings.database_url)
     gateway = gateway or LineGateway(settings.line_api_base_url, settings.channel_access_token)
-    processor = EventProcessor(db, Dispatcher(build_router(), settings.tz), clock)
+    processor = EventProcessor(db, Dispatcher(build_router(), settings), clock)
     app.extensions[EXTENSION_KEY] = Services(settings=settings, db=db, processor=processor, gateway=gateway,
                                              clock=clock)
     app.register_blueprint(webhook.blueprint)

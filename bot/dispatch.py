@@ -13,6 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot import events
+from bot.config import Settings
 from bot.flows import Context, Outcome, Turn, TurnKind
 from bot.outbox import enqueue_replies
 from bot.router import Router
@@ -36,9 +37,9 @@ class DispatchResult:
 class Dispatcher:
     """Turns an event into state changes and outbox rows with the router's handlers."""
 
-    def __init__(self, router: Router, timezone: dt.tzinfo):
+    def __init__(self, router: Router, settings: Settings):
         self.router = router
-        self.timezone = timezone
+        self.settings = settings
 
     def handle(self, session: Session, raw: dict[str, Any], now: dt.datetime,
                received_at: dt.datetime | None = None, inbox_event_id: int | None = None) -> DispatchResult:
@@ -50,7 +51,7 @@ class Dispatcher:
             return DispatchResult(InboxStatus.IGNORED)
         user = load_user(session, line_user_id, now)
         conversation = self._conversation_of(session, user, now)
-        ctx = Context(user=user, conversation=conversation, now=now, db=session, timezone=self.timezone)
+        ctx = Context(user=user, conversation=conversation, now=now, db=session, settings=self.settings)
         self._note_follow_state(user, turn, now)
         route = self.router.route(turn, ctx)
         if route.starts_flow:
@@ -90,6 +91,8 @@ class Dispatcher:
             user.is_following, user.followed_at = True, now
         elif not user.is_following:  # a message proves they follow again
             user.is_following = True
+        if turn.kind is not TurnKind.UNFOLLOW:
+            user.last_active_at = now
 
 
 def load_user(session: Session, line_user_id: str, now: dt.datetime) -> User:

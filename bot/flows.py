@@ -26,6 +26,7 @@ from typing import Any
 from linebot.v3.messaging import Message
 from sqlalchemy.orm import Session
 
+from bot.config import Settings
 from bot.postback import Postback
 from models import Conversation, User
 
@@ -69,7 +70,11 @@ class Context:
     conversation: Conversation
     now: dt.datetime
     db: Session
-    timezone: dt.tzinfo
+    settings: Settings
+
+    @property
+    def timezone(self) -> dt.tzinfo:
+        return self.settings.tz
 
     @property
     def flow(self) -> str | None:
