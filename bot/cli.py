@@ -1,5 +1,5 @@
 """Operator commands: `flask --app app db-upgrade | replay-failed | bulk-resume | worker | scheduler |
-issue-code | revoke-code`."""
+issue-code | revoke-code | set-role | rich-menus`."""
 
 from __future__ import annotations
 
@@ -10,17 +10,21 @@ import threading
 
 import click
 from flask import Flask
+from sqlalchemy import select
 
 from bot import access, metrics, pause
 from bot.background import start_loops
+from bot.richmenu_cli import register_rich_menu_commands
 from bot.services import services
 from bot.thai import find_provinces
-from models import CodeKind
+from models import CodeKind, Role, User, UserStatus
 from models.schema import upgrade_to_head
 
 
 def register(app: Flask) -> None:
     register_access_commands(app)
+    register_rich_menu_commands(app)
+    register_people_commands(app)
 
     @app.cli.command("db-upgrade")
     def db_upgrade():
@@ -140,6 +144,34 @@ def register_access_commands(app: Flask) -> None:
         click.echo("revoked" if revoked else "no such code, or already revoked")
         if not revoked:
             raise SystemExit(1)
+
+
+def register_people_commands(app: Flask) -> None:
+    """`set-role`: an admin's decision to change what someone is in the programme."""
+
+    @app.cli.command("set-role")
+    @click.argument("line_user_id")
+    @click.argument("role", type=click.Choice([Role.YOUTH, Role.MENTOR, Role.COORDINATOR, Role.ADMIN, "none"]))
+    @click.option("--province", help="province (Thai or English); required except for national coordinators "
+                                     "and admins")
+    def set_role(line_user_id, role, province):
+        """Give a LINE user another role (their menu is relinked; a mentor's group waits for a new mentor)."""
+        from bot import people, richmenus
+
+        role = None if role == "none" else role
+        if province is None and role in (Role.YOUTH, Role.MENTOR):
+            raise click.UsageError(f"a {role} belongs to a province: give --province")
+        province_code = _province_code(province) if province else None
+        app_services = services(app)
+        with app_services.db.transaction() as session:
+            user = session.scalars(select(User).where(User.line_user_id == line_user_id)).one_or_none()
+            if user is None or user.status == UserStatus.DELETED:
+                raise click.UsageError(f"no user with LINE id {line_user_id!r}")
+            now = app_services.clock()
+            people.set_role(session, user, role, province_code, now)
+            richmenus.queue_link(session, user, now)
+        click.echo(f"{line_user_id} is now {role or 'unregistered'} ({province or 'national'})")
+        app_services.wake_delivery()
 
 
 def _province_code(name: str | None) -> str:

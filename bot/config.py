@@ -3,15 +3,20 @@
 Bad configuration raises `ConfigError` with one line that says what is wrong; `app.py` prints that line
 and exits. Production mode (`APP_ENV=production`) refuses empty or placeholder secrets.
 Without LINE credentials outside production the bot runs against the local LINE sandbox.
+`LINE_BOT_BASIC_ID` (the bot's "@..." ID) and `PUBLIC_BASE_URL` (where LINE fetches the bot's images)
+are optional: without them mentors get their group code but no join link or QR image.
 """
 
 from __future__ import annotations
 
+import ipaddress
 import os
+import re
 import zoneinfo
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from dotenv import dotenv_values
 
@@ -20,6 +25,8 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_SQLITE_PATH = PROJECT_ROOT / "instance" / "bot.sqlite3"
 PLACEHOLDER_SECRETS = {"changeme", "change-me", "secret", "test", "xxx", "your-channel-secret", "dev"}
 ENVIRONMENTS = ("development", "production", "test")
+LINE_ID = re.compile(r"@[a-z0-9._-]{3,20}")  # a basic ID ("@123abcde") or a premium ID ("@aphm.noi")
+LOOPBACK_NAMES = ("localhost",)
 
 
 class ConfigError(ValueError):
@@ -45,6 +52,8 @@ class Settings:
     rate_reply: float = 2000.0  # LINE's limits per channel and endpoint; lower them per process when
     rate_push: float = 2000.0  # several worker processes share one channel
     rate_multicast: float = 200.0
+    line_bot_basic_id: str = ""  # "@123abcde": the chat a join link opens; "" = no join links
+    public_base_url: str = ""  # "https://bot.example.org": how LINE reaches the bot's images; "" = no QR images
     extra: Mapping[str, str] = field(default_factory=dict)
 
     @property
@@ -66,6 +75,8 @@ class Settings:
         _check_timezone(self.timezone)
         _check_url("LINE_API_BASE_URL", self.line_api_base_url)
         _check_database_url(self.database_url)
+        _check_basic_id(self.line_bot_basic_id)
+        _check_public_base_url(self)
         if self.environment == "production":
             _check_production(self)
         elif bool(self.channel_secret) != bool(self.channel_access_token):
@@ -93,6 +104,8 @@ class Settings:
             rate_reply=_parse_rate("RATE_REPLY_PER_S", values.get("RATE_REPLY_PER_S", "2000")),
             rate_push=_parse_rate("RATE_PUSH_PER_S", values.get("RATE_PUSH_PER_S", "2000")),
             rate_multicast=_parse_rate("RATE_MULTICAST_PER_S", values.get("RATE_MULTICAST_PER_S", "200"), 200),
+            line_bot_basic_id=values.get("LINE_BOT_BASIC_ID", "").strip().lower(),
+            public_base_url=values.get("PUBLIC_BASE_URL", "").strip().rstrip("/"),
             extra={k: v for k, v in values.items() if k.startswith("BOT_")},
         ).validated()
 
@@ -148,6 +161,43 @@ def _check_timezone(name: str) -> None:
 def _check_url(name: str, url: str) -> None:
     if not url.startswith(("http://", "https://")):
         raise ConfigError(f"{name} must start with http:// or https://, got {url!r}")
+
+
+def _check_basic_id(basic_id: str) -> None:
+    if basic_id and not LINE_ID.fullmatch(basic_id):
+        raise ConfigError(f"LINE_BOT_BASIC_ID must be the bot's LINE ID with its @ (e.g. @123abcde), got {basic_id!r}")
+
+
+def _check_public_base_url(settings: Settings) -> None:
+    """An absolute http(s) URL without query or trailing slash; https unless LINE is the local sandbox."""
+    url = settings.public_base_url
+    if not url:
+        return
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname or parts.query or parts.fragment:
+        raise ConfigError(f"PUBLIC_BASE_URL must be an address like https://bot.example.org, got {url!r}")
+    if url.endswith("/"):
+        raise ConfigError(f"PUBLIC_BASE_URL must not end with a slash, got {url!r}")
+    if parts.scheme == "http" and settings.environment == "production":
+        raise ConfigError("PUBLIC_BASE_URL must be https:// in production (LINE loads images only over https)")
+    if parts.scheme == "http" and not _uses_local_line(settings, parts):
+        raise ConfigError("PUBLIC_BASE_URL must be https:// (LINE loads images only over https); "
+                          "http:// is only for a loopback address with the local sandbox")
+
+
+def _uses_local_line(settings: Settings, public_parts) -> bool:
+    """The bot talks to the sandbox on loopback, and its public address is a loopback one too."""
+    sandbox = settings.uses_sandbox or _is_loopback(urlsplit(settings.line_api_base_url).hostname)
+    return sandbox and _is_loopback(public_parts.hostname)
+
+
+def _is_loopback(host: str | None) -> bool:
+    if host in LOOPBACK_NAMES:
+        return True
+    try:
+        return ipaddress.ip_address(host or "").is_loopback
+    except ValueError:
+        return False
 
 
 def _check_database_url(url: str) -> None:

@@ -23,7 +23,7 @@ from sqlalchemy.orm import aliased
 from bot import heartbeats, metrics, pause
 from bot.clock import Clock
 from bot.messaging import LineGateway, SendOutcome, SendResult
-from bot.ratelimit import DEFAULT_RATES, EndpointLimiter
+from bot.ratelimit import DEFAULT_RATES, EndpointLimiter, TokenBucket
 from models import OutboxKind, OutboxMessage, OutboxStatus
 from models.db import Database
 
@@ -35,6 +35,8 @@ BACKOFF_CAP_SECONDS = 600.0
 QUOTA_PAUSE = dt.timedelta(hours=1)
 HEARTBEAT_EVERY = dt.timedelta(seconds=5)
 REPLY_RETRY_AFTER = dt.timedelta(seconds=1)
+RICH_MENU_LINK = "rich_menu_link"  # the endpoint name of link and unlink (rate limit and metrics)
+RICH_MENU_LINK_RATE = 2000.0  # LINE's limit per second for linking a rich menu to a user
 
 
 def backoff(attempts: int, rng: random.Random) -> dt.timedelta:
@@ -56,6 +58,7 @@ class DeliveryWorker:
     limiter: EndpointLimiter = field(default_factory=lambda: EndpointLimiter(DEFAULT_RATES))
 
     def __post_init__(self) -> None:
+        self.limiter.buckets.setdefault(RICH_MENU_LINK, TokenBucket(RICH_MENU_LINK_RATE))
         self._pool = ThreadPoolExecutor(self.senders, thread_name_prefix="sender") if self.senders > 1 else None
         self._bulk_paused = threading.Event()  # seen in the database at claim time, or hit while sending
         self._in_flight = 0
@@ -162,6 +165,8 @@ class DeliveryWorker:
 
     def _call_line(self, row: OutboxMessage, now: dt.datetime) -> tuple[str, SendResult]:
         """Make the row's call; returns which endpoint answered and how."""
+        if row.kind == OutboxKind.LINK_RICH_MENU:
+            return RICH_MENU_LINK, self._timed(RICH_MENU_LINK, link_rich_menu, self.gateway, row)
         if row.kind == OutboxKind.MULTICAST:
             return "multicast", self._timed("multicast", self.gateway.multicast, row.recipients or [],
                                             row.messages, row.retry_key)
@@ -221,6 +226,14 @@ class DeliveryWorker:
         with self.db.connection() as connection:
             connection.execute(update(OutboxMessage).where(
                 OutboxMessage.id == row.id, OutboxMessage.lease_owner == self.owner).values(**values))
+
+
+def link_rich_menu(gateway: LineGateway, row: OutboxMessage) -> SendResult:
+    """A LINK_RICH_MENU row's call: link the menu in its messages to the user, or unlink when there is none
+    (idempotent, so a retry needs no retry key)."""
+    if row.messages:
+        return gateway.link_rich_menu(row.to_id, row.messages[0]["richMenuId"])
+    return gateway.unlink_rich_menu(row.to_id)
 
 
 def claimable_ids(now: dt.datetime, limit: int, dialect: str, bulk_paused: bool = False):

@@ -1,5 +1,5 @@
 """The embedded mode behind `uv run app.py`: one process with the webhook, the delivery worker, the
-scheduler and, when no LINE credentials are set, the LINE sandbox with its chat page.
+scheduler and, when no LINE credentials are set, the LINE sandbox with its chat page and rich menus.
 """
 
 from __future__ import annotations
@@ -32,8 +32,44 @@ def start_sandbox(settings: Settings, host: str):
     sandbox = Sandbox(channel_secret=secret, access_token=token, webhook_url=webhook_url)
     sandbox.start(host=host, port=sandbox_port)
     bot_settings = settings.with_(channel_secret=secret, channel_access_token=token,
-                                  line_api_base_url=sandbox.base_url)
+                                  line_api_base_url=sandbox.base_url, line_bot_basic_id=sandbox.basic_id,
+                                  public_base_url=_local_public_url(settings, host))
     return sandbox, bot_settings
+
+
+def _local_public_url(settings: Settings, host: str) -> str:
+    """Where the chat page loads the bot's images (QR codes) from: this machine, when it is known."""
+    if settings.public_base_url:
+        return settings.public_base_url
+    if host not in ("127.0.0.1", "localhost", "0.0.0.0") or not settings.port:
+        return ""
+    return f"http://127.0.0.1:{settings.port}"
+
+
+def set_up_sandbox_rich_menus(app) -> None:
+    """Make the rich menus in the sandbox, which starts empty each time (a failure only loses the menus)."""
+    from bot.richmenu_cli import RichMenuSetupError, set_up_rich_menus
+
+    try:
+        set_up_rich_menus(services(app), verify=True)
+    except RichMenuSetupError as error:
+        log.warning("rich menus not set up in the sandbox", extra={"error": str(error)})
+
+
+def demo_codes(app) -> list[str]:
+    """One-day codes a person trying the sandbox types as the chat page's mentor and coordinator."""
+    import datetime as dt
+
+    from bot import access
+    from models import CodeKind
+
+    app_services = services(app)
+    with app_services.db.transaction() as session:
+        now, day = app_services.clock(), dt.timedelta(days=1)
+        mentor = access.issue(session, CodeKind.MENTOR_INVITE, now, "BKK", day).code
+        coordinator = access.issue(session, CodeKind.COORDINATOR, now, "BKK", day).code
+    return [f"  mentor of Bangkok (type it as the mentor): {mentor}",
+            f"  coordinator of Bangkok (type it as the coordinator): {coordinator}"]
 
 
 def run_embedded(settings: Settings) -> int:
@@ -45,6 +81,8 @@ def run_embedded(settings: Settings) -> int:
         sandbox, settings = start_sandbox(settings, host)
     upgrade_to_head(settings.database_url)
     app = create_app(settings)
+    if sandbox is not None:  # in the background: drawing the images takes a few seconds
+        threading.Thread(target=set_up_sandbox_rich_menus, args=(app,), name="rich-menus", daemon=True).start()
     stop = threading.Event()
     if settings.start_worker:
         start_loops(services(app), stop)
@@ -53,6 +91,7 @@ def run_embedded(settings: Settings) -> int:
     print(f"bot webhook: http://{host}:{server.server_port}/callback", flush=True)
     if sandbox is not None:
         print(f"LINE sandbox (no LINE credentials set): chat with the bot at {sandbox.chat_url}", flush=True)
+        print("one-day codes for trying the other roles on the chat page:", *demo_codes(app), sep="\n", flush=True)
     try:
         server.serve_forever()
     except KeyboardInterrupt:

@@ -1,7 +1,8 @@
 """The only module that calls LINE's Messaging API (through line-bot-sdk), and how its answers are read.
 
-Every call returns a `SendResult` whose `outcome` tells the delivery worker what to do next; no
-exception escapes for an HTTP or network failure.
+Every call returns a `SendResult` whose `outcome` tells the delivery worker (or the `rich-menus` command)
+what to do next, with what LINE answered in `data` where it answers something; no exception escapes for
+an HTTP or network failure.
 """
 
 from __future__ import annotations
@@ -18,9 +19,11 @@ from linebot.v3.messaging import (
     Configuration,
     Message,
     MessagingApi,
+    MessagingApiBlob,
     MulticastRequest,
     PushMessageRequest,
     ReplyMessageRequest,
+    RichMenuRequest,
 )
 from pydantic import ValidationError
 
@@ -44,17 +47,19 @@ class SendResult:
     accepted_request_id: str | None = None
     error: str | None = None
     seconds: float = 0.0
+    data: object = None  # what LINE answered, for calls that answer something (a rich menu id, a list)
 
 
 class LineGateway:
-    """Reply, push and multicast with the SDK; one instance is shared by all threads of a process."""
+    """Reply, push, multicast and rich menus with the SDK; one instance is shared by all threads of a process."""
 
     def __init__(self, base_url: str, access_token: str, timeout: tuple[float, float] = DEFAULT_TIMEOUT,
                  pool_size: int = 16):
         configuration = Configuration(host=base_url, access_token=access_token)
         configuration.retries = urllib3.Retry(total=1, connect=1, read=0, status=0, other=0, redirect=0)
         configuration.connection_pool_maxsize = pool_size
-        self._api = MessagingApi(ApiClient(configuration))
+        client = ApiClient(configuration)
+        self._api, self._blob = MessagingApi(client), MessagingApiBlob(client)
         self._timeout = timeout
 
     def reply(self, reply_token: str, messages: list[dict]) -> SendResult:
@@ -83,8 +88,44 @@ class LineGateway:
                 request, x_line_retry_key=retry_key, _request_timeout=self._timeout)
         return self._call(call)
 
+    def create_rich_menu(self, menu: dict) -> SendResult:
+        """Create a rich menu from its JSON (a RichMenuRequest); `data` is the new menu's id."""
+        def call():
+            request = RichMenuRequest.from_dict(menu)
+            return self._api.create_rich_menu_with_http_info(request, _request_timeout=self._timeout)
+        return self._call(call, read=lambda answer: answer.rich_menu_id)
+
+    def upload_rich_menu_image(self, menu_id: str, image: bytes, content_type: str = "image/png") -> SendResult:
+        """Attach the menu's image (once: LINE never replaces it)."""
+        return self._call(lambda: self._blob.set_rich_menu_image_with_http_info(
+            menu_id, image, _headers={"Content-Type": content_type}, _request_timeout=self._timeout))
+
+    def set_default_rich_menu(self, menu_id: str) -> SendResult:
+        """Show this menu to every user who has no menu of their own."""
+        return self._call(lambda: self._api.set_default_rich_menu_with_http_info(
+            menu_id, _request_timeout=self._timeout))
+
+    def link_rich_menu(self, user_id: str, menu_id: str) -> SendResult:
+        """Show this menu to one user (LINE answers 200 and does nothing for a non-friend)."""
+        return self._call(lambda: self._api.link_rich_menu_id_to_user_with_http_info(
+            user_id, menu_id, _request_timeout=self._timeout))
+
+    def unlink_rich_menu(self, user_id: str) -> SendResult:
+        """Remove a user's own menu, so the default shows."""
+        return self._call(lambda: self._api.unlink_rich_menu_id_from_user_with_http_info(
+            user_id, _request_timeout=self._timeout))
+
+    def delete_rich_menu(self, menu_id: str) -> SendResult:
+        """Delete a menu (its users fall back to the default)."""
+        return self._call(lambda: self._api.delete_rich_menu_with_http_info(menu_id, _request_timeout=self._timeout))
+
+    def list_rich_menus(self) -> SendResult:
+        """The channel's rich menus; `data` is their ids."""
+        return self._call(lambda: self._api.get_rich_menu_list_with_http_info(_request_timeout=self._timeout),
+                          read=lambda answer: [menu.rich_menu_id for menu in answer.richmenus])
+
     @staticmethod
-    def _call(call, is_reply: bool = False) -> SendResult:
+    def _call(call, is_reply: bool = False, read=lambda answer: None) -> SendResult:
         started = time.perf_counter()
         try:
             response = call()
@@ -98,7 +139,7 @@ class LineGateway:
                               seconds=time.perf_counter() - started)
         headers = _lower(response.headers)
         return SendResult(SendOutcome.SENT, status=response.status_code, request_id=headers.get("x-line-request-id"),
-                          seconds=time.perf_counter() - started)
+                          seconds=time.perf_counter() - started, data=read(response.data))
 
 
 def classify_error(exc: ApiException, is_reply: bool, seconds: float) -> SendResult:

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 
 from linebot.v3.messaging import Message
 from sqlalchemy.orm import Session
 
 from bot.replies import as_dicts
-from models import OutboxKind, OutboxMessage
+from models import OutboxKind, OutboxMessage, User, UserStatus
 
 MAX_MESSAGES_PER_CALL = 5  # LINE accepts 1-5 messages per reply, push or multicast
 
@@ -43,3 +43,16 @@ def enqueue_replies(
         ))
     session.add_all(rows)
     return rows
+
+
+def push_to(session: Session, users: Iterable[User], messages: Sequence[Message], now: dt.datetime,
+            include_pending: bool = False) -> int:
+    """Queue `messages` as pushes to each user who can receive them: following, not erased, and (unless
+    `include_pending`) not waiting for a guardian's consent. Returns how many users were queued."""
+    allowed = {UserStatus.ACTIVE, UserStatus.PENDING_GUARDIAN} if include_pending else {UserStatus.ACTIVE}
+    queued = 0
+    for user in users:
+        if user.is_following and user.status in allowed:
+            enqueue_replies(session, user.line_user_id, messages, now)
+            queued += 1
+    return queued

@@ -37,7 +37,12 @@ def postback_chip(label: str, data: str, display_text: str | None = None) -> Qui
 
 def call_chip(label: str, phone_number: str) -> QuickReplyItem:
     """A chip that opens the phone dialler (tap-to-call)."""
-    return QuickReplyItem(action=URIAction(label=label[:MAX_LABEL], uri=f"tel:{phone_number}"))
+    return uri_chip(label, f"tel:{phone_number}")
+
+
+def uri_chip(label: str, uri: str) -> QuickReplyItem:
+    """A chip that opens a link (a LINE share or add-friend URL, a web page)."""
+    return QuickReplyItem(action=URIAction(label=label[:MAX_LABEL], uri=uri))
 
 
 def as_dicts(messages: Iterable[Message]) -> list[dict]:

@@ -180,3 +180,10 @@ def find_provinces(query: str, limit: int = QUICK_REPLY_MAX) -> list[Province]:
         return [p for _, _, p in sorted(tiers, key=lambda t: (t[0], t[1]))[:limit]]
     scored = [(score, i, p) for i, p in enumerate(PROVINCES) if (score := _similarity(p, key)) >= FUZZY_CUTOFF]
     return [p for _, _, p in sorted(scored, key=lambda s: (-s[0], s[1]))[:limit]]
+
+
+def province_by_exact_name(query: str) -> Province | None:
+    """The one province whose full name (Thai or English), abbreviation or nickname was typed, else None."""
+    key = _key(query) if isinstance(query, str) else ""
+    exact = [p for p in PROVINCES if key and _tier(p, key) in (0, 1)]
+    return exact[0] if len(exact) == 1 else None

@@ -1,16 +1,35 @@
 """Capabilities, one module each; `build_router` wires them into the dispatcher's router."""
 
 from bot.router import Router, normalise_command
-from handlers import access, common
+from handlers import codes, common, consent, coordinator, lifecycle, mentor, onboarding, privacy, profile
+
+FLOWS = (onboarding.FLOW_DEFINITION, profile.FLOW_DEFINITION, privacy.FLOW_DEFINITION,
+         consent.GUARDIAN_FLOW_DEFINITION, mentor.FLOW_DEFINITION, coordinator.ASSIGN_FLOW_DEFINITION,
+         coordinator.INVITE_FLOW_DEFINITION)
+
+
+def text_commands() -> dict:
+    """Typed commands that work at any time, in every step of every flow."""
+    table = dict(common.text_commands())
+    for words, handler in ((profile.SHOW_TEXTS, profile.show), (privacy.SHOW_TEXTS, privacy.show),
+                           (mentor.GROUP_TEXTS, mentor.show_group), (mentor.CODE_TEXTS, mentor.show_code),
+                           (coordinator.MENTORS_TEXTS, coordinator.show_mentors),
+                           (coordinator.WAITING_TEXTS, coordinator.show_waiting)):
+        table.update(dict.fromkeys(words, handler))
+    return {normalise_command(text): handler for text, handler in table.items()}
 
 
 def build_router() -> Router:
-    commands = {normalise_command(text): handler for text, handler in common.text_commands().items()}
-    return Router(
-        on_follow=common.greet,
-        on_unfollow=common.unfollowed,
-        on_idle=access.or_claim(common.idle),
+    router = Router(
+        on_follow=lifecycle.on_follow,
+        on_unfollow=lifecycle.on_unfollow,
+        on_idle=codes.or_code(common.idle),
         on_unsupported=common.unsupported_message,
         on_stale=common.stale_button,
-        text_commands=commands,
+        text_commands=text_commands(),
+        actions={"pf.notify": profile.set_notifications, "mg.guardian": mentor.confirm_guardian,
+                 "mg.newcode": mentor.show_code},
     )
+    for flow in FLOWS:
+        router.add_flow(flow)
+    return router

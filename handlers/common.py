@@ -35,13 +35,18 @@ IDLE_HELP = (
     "บอทนี้ช่วยเรื่องข่าวอาสา การแจ้งปัญหาในชุมชนถึงพี่เลี้ยง อพม. และกิจกรรมอาสาค่ะ\n"
     "กดปุ่มด้านล่างได้เลย หรือพิมพ์ \"ช่วยเหลือ\" เมื่อไรก็ได้"
 )
-HELP = (
-    "สิ่งที่ทำได้ตอนนี้\n"
-    "• \"เบอร์ฉุกเฉิน\" ดูเบอร์โทรขอความช่วยเหลือ\n"
-    "• \"อพม.น้อยคืออะไร\" รู้จักโครงการ\n"
-    "• \"ยกเลิก\" ออกจากขั้นตอนที่ทำอยู่\n"
-    "พิมพ์ \"ช่วยเหลือ\" หรือ \"เมนู\" เพื่อดูข้อความนี้อีกครั้ง"
-)
+COMMANDS_BY_ROLE = {  # role (None: not registered) -> (typed command, what it does); admins see the coordinator's
+    None: (("สมัคร อพม.น้อย", "สมัครเป็นอาสาสมัครเด็กและเยาวชน"), ("ฉันมีรหัส", "สำหรับพี่เลี้ยงและเจ้าหน้าที่")),
+    "youth": (("ข้อมูลของฉัน", "ดูและแก้ข้อมูล การแจ้งเตือน"), ("ข้อมูลส่วนบุคคล", "ดูสิ่งที่บอทเก็บ หรือขอลบ")),
+    "mentor": (("กลุ่มของฉัน", "น้อง ๆ ในกลุ่ม"), ("รหัสกลุ่ม", "รหัสและ QR ให้น้องเข้ากลุ่ม"),
+               ("ข้อมูลของฉัน", "ชื่อและการแจ้งเตือน")),
+    "coordinator": (("พี่เลี้ยงในจังหวัด", "รายชื่อพี่เลี้ยง"), ("เยาวชนรอพี่เลี้ยง", "มอบหมายพี่เลี้ยงให้น้อง"),
+                    ("ออกรหัสพี่เลี้ยง", "รหัสสำหรับพี่เลี้ยงคนใหม่"), ("ข้อมูลของฉัน", "ชื่อและการแจ้งเตือน")),
+}
+COMMON_COMMANDS = (("เบอร์ฉุกเฉิน", "เบอร์โทรขอความช่วยเหลือ"), ("อพม.น้อยคืออะไร", "รู้จักโครงการ"),
+                   ("ยกเลิก", "ออกจากขั้นตอนที่ทำอยู่"))
+HAVE_CODE = ("พี่เลี้ยงหรือเจ้าหน้าที่ที่ได้รับรหัส 8 ตัวจากผู้ประสานงาน พิมพ์รหัสในแชทนี้ได้เลย เช่น ABCD2345\n"
+             "น้อง ๆ ที่ได้รหัสกลุ่มหรือ QR จากพี่เลี้ยง ก็พิมพ์รหัสหรือสแกน QR ได้เลยค่ะ")
 ABOUT = (
     "อพม.น้อย คือเด็กและเยาวชนอาสาสมัครพัฒนาสังคมและความมั่นคงของมนุษย์ "
     "ทำงานคู่กับพี่เลี้ยง อพม. ในชุมชนของตัวเอง มีหน้าที่ 4 อย่าง\n"
@@ -65,6 +70,7 @@ CHIP_ABOUT = "อพม.น้อยคืออะไร"
 HELP_COMMANDS = frozenset({"ช่วยเหลือ", "เมนู", "help", "menu", "?", "？"})
 CANCEL_COMMANDS = frozenset({"ยกเลิก", "cancel"})
 EMERGENCY_COMMANDS = frozenset({"เบอร์ฉุกเฉิน", "ฉุกเฉิน", "sos", "ขอความช่วยเหลือ"})
+HAVE_CODE_COMMANDS = frozenset({"ฉันมีรหัส", "มีรหัส"})
 ABOUT_COMMANDS = frozenset({"อพม.น้อยคืออะไร", "อพม.น้อย คืออะไร", "เกี่ยวกับ", "about"})
 
 
@@ -72,26 +78,34 @@ def menu_chips() -> list:
     return [replies.say_chip(CHIP_EMERGENCY), replies.say_chip(CHIP_ABOUT), replies.say_chip(CHIP_HELP)]
 
 
+def commands_of(role: str | None) -> tuple[tuple[str, str], ...]:
+    return COMMANDS_BY_ROLE["coordinator" if role == "admin" else role if role in COMMANDS_BY_ROLE else None]
+
+
+def role_chips(role: str | None) -> list:
+    """Chips for what this role does most, then the emergency numbers (at most LINE's 13)."""
+    return [replies.say_chip(command) for command, _ in commands_of(role)] + [replies.say_chip(CHIP_EMERGENCY)]
+
+
 def emergency_chips() -> list:
     return [replies.call_chip(f"โทร {number}", number) for number, _ in HELP_LINES]
 
 
-def greet(turn: Turn, ctx: Context) -> Outcome:
-    """On follow (first time or again): welcome, purpose, emergency numbers, menu chips."""
-    return Outcome.end(replies.text(GREETING, menu_chips()))
-
-
-def unfollowed(turn: Turn, ctx: Context) -> Outcome:
-    """Blocked: nothing can be sent; any flow in progress ends."""
-    return Outcome.end()
-
-
 def idle(turn: Turn, ctx: Context) -> Outcome:
-    return Outcome.reply(replies.text(IDLE_HELP, menu_chips()))
+    return Outcome.reply(replies.text(IDLE_HELP, role_chips(ctx.user.role)))
 
 
 def show_help(turn: Turn, ctx: Context) -> Outcome:
-    return Outcome.reply(replies.text(HELP, menu_chips()))
+    """What this person can type, for their role; inside a flow, a reminder that they can carry on."""
+    lines = [f"• \"{command}\" {what}" for command, what in commands_of(ctx.user.role) + COMMON_COMMANDS]
+    text = "สิ่งที่ทำได้\n" + "\n".join(lines) + "\nพิมพ์ \"ช่วยเหลือ\" หรือ \"เมนู\" เพื่อดูข้อความนี้อีกครั้ง"
+    if ctx.flow is not None:
+        text += "\n\nตอบคำถามก่อนหน้าต่อได้เลย หรือพิมพ์ \"ยกเลิก\""
+    return Outcome.reply(replies.text(text, role_chips(ctx.user.role)))
+
+
+def show_have_code(turn: Turn, ctx: Context) -> Outcome:
+    return Outcome.reply(replies.text(HAVE_CODE, menu_chips()))
 
 
 def show_about(turn: Turn, ctx: Context) -> Outcome:
@@ -122,6 +136,7 @@ def text_commands() -> dict:
     """Typed commands that work in every step of every flow."""
     table = {}
     for words, handler in ((HELP_COMMANDS, show_help), (CANCEL_COMMANDS, cancel),
-                           (EMERGENCY_COMMANDS, show_emergency), (ABOUT_COMMANDS, show_about)):
+                           (EMERGENCY_COMMANDS, show_emergency), (ABOUT_COMMANDS, show_about),
+                           (HAVE_CODE_COMMANDS, show_have_code)):
         table.update(dict.fromkeys(words, handler))
     return table

@@ -3,30 +3,18 @@ gets the role; wrong, expired, revoked, used codes and guessing are refused with
 
 from __future__ import annotations
 
-import re
-
 import pytest
-from sqlalchemy import select
 
 from bot import access
-from models import CodeKind, Role, User
-
-
-def issue(runner, *args) -> str:
-    result = runner.invoke(args=["issue-code", *args])
-    assert result.exit_code == 0, result.output
-    return re.match(r"([A-Z2-9]{8}) ", result.output).group(1)
-
-
-def user_row(db, line_user_id) -> User:
-    with db.transaction() as session:
-        return session.scalars(select(User).where(User.line_user_id == line_user_id)).one()
+from models import CodeKind, Role
+from tests.chat import Chat, texts
+from tests.test_onboarding import issue
+from tests.test_onboarding import row as user_row
 
 
 def answer(sandbox, person, worker, text) -> str:
-    person.send_text(text)
-    worker.run_until_idle()
-    return sandbox.messages_for(person.user_id)[-1]["text"]
+    """Everything the bot answered to `text`."""
+    return texts(Chat(sandbox, worker, person).say(text))
 
 
 def test_coordinator_code_from_the_cli_claimed_in_line(runner, sandbox, worker, db):

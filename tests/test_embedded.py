@@ -47,12 +47,12 @@ def embedded_bot(tmp_path):
     env = {k: v for k, v in os.environ.items() if not k.startswith(("LINE_", "DATABASE_URL"))}
     env.update(PORT=str(port), DATABASE_URL=f"sqlite:///{tmp_path / 'bot.sqlite3'}", PYTHONUNBUFFERED="1")
     process = subprocess.Popen([sys.executable, "app.py"], cwd=ROOT, env=env, stdout=subprocess.PIPE,
-                               stderr=subprocess.DEVNULL, text=True)
+                               stderr=subprocess.STDOUT, text=True)  # a start-up error shows in the assertion
     lines = []
     try:
         for line in process.stdout:
             lines.append(line)
-            if "chat with the bot at" in line:
+            if "coordinator of Bangkok" in line:
                 break
         assert any("chat with the bot at" in line for line in lines), lines
         yield port, lines
@@ -64,7 +64,7 @@ def embedded_bot(tmp_path):
 def test_embedded_default_greets_a_follow_from_the_sandbox(embedded_bot):
     port, lines = embedded_bot
     sandbox = f"http://127.0.0.1:{port + 1}"
-    assert f"http://127.0.0.1:{port + 1}/" in lines[-1]
+    assert any(f"chat with the bot at http://127.0.0.1:{port + 1}/" in line for line in lines)
     user = http_json("POST", f"{sandbox}/sandbox/users", {"displayName": "น้องฟ้า"})
     answer = http_json("POST", f"{sandbox}/sandbox/users/{user['userId']}/follow", {})
     assert answer["status"] == 200
@@ -77,3 +77,19 @@ def test_embedded_default_greets_a_follow_from_the_sandbox(embedded_bot):
     assert "ยินดีต้อนรับ" in json.dumps(feed, ensure_ascii=False)
     with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=5) as response:
         assert json.loads(response.read())["status"] == "ok"
+
+
+def test_embedded_demo_prints_codes_that_make_a_mentor_with_a_qr_code(embedded_bot):
+    port, lines = embedded_bot
+    sandbox = f"http://127.0.0.1:{port + 1}"
+    code = next(line.rsplit(" ", 1)[1].strip() for line in lines if "mentor of Bangkok" in line)
+    mentor = http_json("POST", f"{sandbox}/sandbox/users", {"displayName": "พี่สมชาย"})
+    messages_url = f"{sandbox}/sandbox/users/{mentor['userId']}/messages"
+    for text, expected in ((code, "พี่เลี้ยง อพม. จังหวัดกรุงเทพมหานคร"), ("สมชาย", "บันทึกแล้ว")):
+        http_json("POST", f"{sandbox}/sandbox/users/{mentor['userId']}/text", {"text": text})
+        wait_for(lambda expected=expected: expected in json.dumps(http_json("GET", messages_url), ensure_ascii=False))
+    http_json("POST", f"{sandbox}/sandbox/users/{mentor['userId']}/text", {"text": "รหัสกลุ่ม"})
+    image = wait_for(lambda: next((m for m in http_json("GET", messages_url) if m["type"] == "image"), None))
+    assert image["originalContentUrl"].startswith(f"http://127.0.0.1:{port}/join/")
+    with urllib.request.urlopen(image["originalContentUrl"], timeout=5) as response:
+        assert response.headers["Content-Type"] == "image/png" and response.read(8) == b"\x89PNG\r\n\x1a\n"

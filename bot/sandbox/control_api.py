@@ -1,6 +1,7 @@
 """JSON views of the sandbox for people, other processes and the chat page (everything under /sandbox).
 
-Calls and faults: GET/DELETE /sandbox/calls, GET/POST/DELETE /sandbox/faults.
+The bot: GET /sandbox/bot (its user ID and LINE ID). Calls and faults: GET/DELETE /sandbox/calls,
+GET/POST/DELETE /sandbox/faults.
 Users: GET/POST /sandbox/users, POST /sandbox/users/presets, GET /sandbox/users/<id>/messages,
 POST /sandbox/users/<id>/<action> (follow, unfollow, text, postback, location, image, sticker, ...),
 GET /sandbox/chat/<id>?after=N (the chat page's feed), media for the page.
@@ -18,6 +19,13 @@ from bot.sandbox.webhook_sender import WebhookResult
 control_api = Blueprint("line_sandbox_control", __name__, url_prefix="/sandbox")
 
 FAULT_FIELDS = ("path", "status", "times", "rate", "latency", "timeout", "message", "accept")
+
+
+@control_api.get("/bot")
+def bot_account() -> Response:
+    """The bot's user ID and LINE ID (the chat page opens oaMessage links to this ID)."""
+    sandbox = current_sandbox()
+    return jsonify({"userId": sandbox.bot_user_id, "basicId": sandbox.basic_id})
 
 
 @control_api.get("/calls")

@@ -2,12 +2,18 @@
 
 `message_limit_errors(message, prefix)` returns LINE-style details `{message, property}` for one message
 object; an empty list means the message is within LINE's limits.
+
+Media URLs (image, video, audio) must be https, as on LINE. The one allowance: http on a loopback host,
+which only the local chat page loads (the embedded demo serves its images that way); LINE itself could
+not reach such an address anyway.
 """
 
 from __future__ import annotations
 
+import ipaddress
 import json
 from collections.abc import Iterator
+from urllib.parse import urlsplit
 
 MAX_TEXT_UTF16 = 5000
 MAX_ALT_TEXT = 1500
@@ -17,6 +23,9 @@ MAX_FLEX_CAROUSEL_BUBBLES = 12
 MAX_POSTBACK_DATA = 300
 MAX_DISPLAY_TEXT = 300
 MAX_URI = 1000
+MAX_MEDIA_URL = 2000
+MEDIA_URL_FIELDS = {"image": ("originalContentUrl", "previewImageUrl"),
+                    "video": ("originalContentUrl", "previewImageUrl"), "audio": ("originalContentUrl",)}
 MAX_QUICK_REPLY_ITEMS = 13
 TEMPLATE_LABEL_LIMIT = 20
 FLEX_LABEL_LIMIT = 40
@@ -49,9 +58,34 @@ def message_limit_errors(message: dict, prefix: str) -> list[dict]:
         errors += _template_errors(message["template"], f"{prefix}.template")
     if kind == "flex" and isinstance(message.get("contents"), dict):
         errors += _flex_errors(message["contents"], f"{prefix}.contents")
+    errors += _media_url_errors(message, prefix)
     errors += _quick_reply_errors(message.get("quickReply"), f"{prefix}.quickReply")
     errors += _action_errors(message, prefix)
     return errors
+
+
+def _media_url_errors(message: dict, prefix: str) -> list[dict]:
+    errors: list[dict] = []
+    for key in MEDIA_URL_FIELDS.get(message.get("type"), ()):
+        url = message.get(key)
+        if not isinstance(url, str):
+            continue
+        errors += _too_long(f"{prefix}.{key}", url, MAX_MEDIA_URL)
+        if not _is_https_or_loopback_http(url):
+            errors.append(_error(f"{prefix}.{key}", "must be an HTTPS URL"))
+    return errors
+
+
+def _is_https_or_loopback_http(url: str) -> bool:
+    parts = urlsplit(url)
+    if parts.scheme == "https" and parts.hostname:
+        return True
+    if parts.scheme != "http":
+        return False
+    try:
+        return parts.hostname == "localhost" or ipaddress.ip_address(parts.hostname or "").is_loopback
+    except ValueError:
+        return False
 
 
 def _template_errors(template: dict, prefix: str) -> list[dict]:

@@ -28,9 +28,15 @@ from bot.sandbox.webhook_sender import (
     webhook_headers,
 )
 
+SANDBOX_BASIC_ID = "@sandbox-bot"
+
 
 class Sandbox:
-    """A LINE platform on loopback: Messaging API, simulated users, webhooks, chat page."""
+    """A LINE platform on loopback: Messaging API, simulated users, webhooks, chat page.
+
+    `basic_id` is the bot's LINE ID here: the chat page opens `https://line.me/R/oaMessage/<it>/?<text>`
+    links as LINE does (the chat with the bot, the text typed in).
+    """
 
     def __init__(
         self,
@@ -45,6 +51,7 @@ class Sandbox:
         rate_limits: dict[str, float] | None = None,
         monthly_quota: int | None = None,
         webhook_timeout: float = LINE_WEBHOOK_TIMEOUT_SECONDS,
+        basic_id: str = SANDBOX_BASIC_ID,
     ) -> None:
         self.channel_secret = channel_secret
         self.access_token = access_token
@@ -53,6 +60,7 @@ class Sandbox:
         self.webhook_timeout = webhook_timeout
         self.clock = clock
         self.bot_user_id = bot_user_id or new_user_id()
+        self.basic_id = basic_id
         self.record_bodies = record_bodies
         self.lock = threading.RLock()
         self.call_log = CallLog()

@@ -78,6 +78,21 @@ def test_invalid_message_gets_lines_error_shape(sandbox, message, expected_prope
     assert expected_property.replace("messages[0]", "messages[1]") in [d["property"] for d in body["details"]]
 
 
+def _image(url: str) -> dict:
+    return {"type": "image", "originalContentUrl": url, "previewImageUrl": url}
+
+
+def test_image_urls_must_be_https_except_http_on_loopback_for_the_local_chat_page(sandbox):
+    for accepted in ("https://bot.example.org/join/ABCD2345.png", "http://127.0.0.1:8000/join/ABCD2345.png",
+                     "http://localhost:8000/q.png"):
+        assert _push(sandbox, _image(accepted)).status_code == 200, accepted
+    for refused in ("http://bot.example.org/q.png", "http://192.168.1.5:8000/q.png", "ftp://127.0.0.1/q.png",
+                    "https://bot.example.org/" + "a" * 2000):
+        response = _push(sandbox, _image(refused))
+        assert response.status_code == 400, refused
+        assert "messages[0].originalContentUrl" in [d["property"] for d in response.json()["details"]]
+
+
 def test_flex_carousel_may_be_larger_than_a_bubble_up_to_50kb(sandbox):
     bubble = _bubble_with([{"type": "text", "text": "ก" * 3_000}])["contents"]
     carousel = {"type": "flex", "altText": "หลายใบ", "contents": {"type": "carousel", "contents": [bubble] * 4}}

@@ -1,6 +1,8 @@
 /* The sandbox chat page: pick a simulated user, talk to the bot, tap what it sends.
    Every action goes to the sandbox's JSON endpoints (/sandbox/users/<id>/<action>), which build and post
-   the same webhook events as the Python API; new messages arrive by polling /sandbox/chat/<id>. */
+   the same webhook events as the Python API; new messages arrive by polling /sandbox/chat/<id>.
+   Tapping LINE's "oaMessage" link to the bot (https://line.me/R/oaMessage/<bot's LINE ID>/?<text>) types
+   the text into the box, as LINE opens the chat with the text pre-filled; the person then sends it. */
 "use strict";
 
 (function () {
@@ -8,7 +10,9 @@
   const POLL_MS = 700;
   const ROLE_LABEL = { youth: "เยาวชน", mentor: "พี่เลี้ยง", coordinator: "ผู้ประสานงาน" };
   const STATUS_LABEL = { new: "ยังไม่ได้เพิ่มเพื่อน", friend: "เป็นเพื่อนแล้ว", blocked: "บล็อกอยู่" };
-  const state = { userId: null, next: 0, lastEntry: null, richMenuId: null, pollTimer: null, picker: null };
+  const OA_MESSAGE = /^https:\/\/line\.me\/R\/oaMessage\/([^/?#]+)\/?(?:\?([^#]*))?$/;
+  const state = { userId: null, next: 0, lastEntry: null, richMenuId: null, pollTimer: null, picker: null,
+    basicId: null };
   const $ = (id) => document.getElementById(id);
 
   async function api(path, options = {}) {
@@ -86,6 +90,33 @@
     $("picker-label").firstChild.textContent = `${actionLabel(action)} `;
     state.picker = action;
     $("picker-form").hidden = false;
+  }
+
+  /* ---- LINE links --------------------------------------------------------------------------- */
+
+  function parseOaMessage(url) {
+    const match = OA_MESSAGE.exec(url || "");
+    if (!match) return null;
+    try {
+      return { lineId: decodeURIComponent(match[1]), text: decodeURIComponent(match[2] || "") };
+    } catch (error) {
+      return null;  // malformed percent-encoding: LINE would not open it either
+    }
+  }
+
+  /* LineRender.claimLink: open an oaMessage link to the bot as LINE does; other links open normally. */
+  function claimLink(url) {
+    const link = parseOaMessage(url);
+    if (!link) return false;
+    if (!state.basicId || link.lineId.toLowerCase() !== state.basicId.toLowerCase()) {
+      showBanner(`ลิงก์นี้เปิดแชตกับบัญชี ${link.lineId} ซึ่งไม่มีใน sandbox (บอทที่นี่คือ ${state.basicId || "?"})`);
+      return true;
+    }
+    const input = $("text-input");
+    input.value = link.text;
+    input.focus();
+    showBanner("");
+    return true;
   }
 
   /* ---- feed ---------------------------------------------------------------------------------- */
@@ -241,6 +272,8 @@
     $("new-user").addEventListener("click", createUser);
     $("follow").addEventListener("click", () => act("follow"));
     $("unfollow").addEventListener("click", () => act("unfollow"));
+    window.LineRender.claimLink = claimLink;
+    api("/sandbox/bot").then((bot) => { state.basicId = bot && bot.basicId; });
     state.pollTimer = setInterval(poll, POLL_MS);
     loadUsers();
   }

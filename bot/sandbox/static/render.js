@@ -1,6 +1,8 @@
 /* Renders LINE message objects (text, sticker, image, location, template, Flex, ...) as DOM nodes,
    the way the LINE app shows them. Built with DOM APIs only: bot content is never parsed as HTML.
-   Every tappable element calls onAction(action) with the LINE action object. */
+   Every tappable element calls onAction(action) with the LINE action object; links (uri actions and
+   web addresses in text, which LINE turns into links) go first to LineRender.claimLink(url), which the
+   page may set to open some links itself (it returns true when it did). */
 "use strict";
 
 (function () {
@@ -12,6 +14,7 @@
   const BUBBLE_WIDTH = { nano: "120px", micro: "160px", deca: "220px", hecto: "241px", kilo: "260px",
     mega: "300px", giga: "500px" };
   const SAFE_LINK = /^(https?:|tel:|mailto:|line:)/i;
+  const URL_IN_TEXT = /https?:\/\/[A-Za-z0-9\-._~:/?#[\]@!$&'()*+,;=%]+/g;
 
   function el(tag, className, text) {
     const node = document.createElement(tag);
@@ -28,16 +31,24 @@
     return action.label || action.displayText || action.text || action.data || action.uri || action.type;
   }
 
-  /* A tappable element for an action: a real link for uri actions (tel: stays a tel: link). */
+  function claimed(url) {
+    return Boolean(api.claimLink && api.claimLink(url));
+  }
+
+  /* A real link (tel: stays a tel: link), unless the page claims the address when it is tapped. */
+  function link(url, className, text) {
+    const node = el("a", className, text);
+    if (SAFE_LINK.test(url)) node.href = url;
+    node.target = /^https?:/i.test(url) ? "_blank" : "_self";
+    node.rel = "noopener";
+    node.addEventListener("click", (event) => { if (claimed(url)) event.preventDefault(); });
+    return node;
+  }
+
+  /* A tappable element for an action: a link for uri actions, a button for the others. */
   function actionElement(action, className, onAction, label) {
     const text = label !== undefined ? label : actionLabel(action);
-    if (action.type === "uri") {
-      const link = el("a", className, text);
-      if (SAFE_LINK.test(action.uri || "")) link.href = action.uri;
-      link.target = /^https?:/i.test(action.uri || "") ? "_blank" : "_self";
-      link.rel = "noopener";
-      return link;
-    }
+    if (action.type === "uri") return link(action.uri || "", className, text);
     const button = el("button", className, text);
     button.type = "button";
     button.addEventListener("click", () => onAction(action));
@@ -49,8 +60,8 @@
     node.classList.add("clickable");
     node.addEventListener("click", (event) => {
       if (event.target.closest("button, a") && event.target !== node) return;
-      if (action.type === "uri" && SAFE_LINK.test(action.uri || "")) window.open(action.uri, "_blank");
-      else onAction(action);
+      if (action.type !== "uri") onAction(action);
+      else if (!claimed(action.uri) && SAFE_LINK.test(action.uri || "")) window.open(action.uri, "_blank");
     });
   }
 
@@ -62,8 +73,17 @@
     return img;
   }
 
+  /* Text with its web addresses as links, as LINE shows them. */
   function textBubble(text) {
-    return el("div", "bubble", text);
+    const bubble = el("div", "bubble");
+    const body = text || "";
+    let shown = 0;
+    for (const match of body.matchAll(URL_IN_TEXT)) {
+      bubble.append(body.slice(shown, match.index), link(match[0], "text-link", match[0]));
+      shown = match.index + match[0].length;
+    }
+    bubble.append(body.slice(shown));
+    return bubble;
   }
 
   function locationCard(message) {
@@ -267,5 +287,6 @@
     }
   }
 
-  window.LineRender = { message, actionElement, actionLabel, image, el };
+  const api = { message, actionElement, actionLabel, image, el, claimLink: null };
+  window.LineRender = api;
 })();
