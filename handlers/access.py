@@ -16,8 +16,7 @@ from __future__ import annotations
 from bot import access, people, replies
 from bot.access import ClaimResult
 from bot.flows import Context, Outcome, Turn
-from bot.thai import PROVINCES_BY_CODE
-from handlers.common import menu_chips
+from handlers.common import menu_chips, province_name
 from models import Role
 
 WELCOME = {
@@ -37,8 +36,7 @@ REFUSED = {
 
 
 def area_name(province_code: str | None) -> str:
-    province = PROVINCES_BY_CODE.get(province_code or "")
-    return f"จังหวัด{province.name_th}" if province else NATIONAL
+    return f"จังหวัด{province_name(province_code)}" if province_code else NATIONAL
 
 
 def claim_code(turn: Turn, ctx: Context) -> Outcome:

@@ -13,8 +13,9 @@ flowchart LR
 
 from __future__ import annotations
 
-from bot import replies
-from bot.flows import Context, Outcome, Turn
+from bot import postback, replies
+from bot.flows import Context, Outcome, Turn, TurnKind
+from bot.thai import PROVINCES_BY_CODE, Province, find_provinces, parse_number, province_by_exact_name
 
 HELP_LINES = (  # danger now first: police, then medical, then the ministry's social help line
     ("191", "ตำรวจ เหตุร้ายหรืออันตราย"),
@@ -58,6 +59,10 @@ ABOUT = (
 EMERGENCY = "ถ้ามีคนตกอยู่ในอันตรายตอนนี้ โทรได้ทันที ไม่ต้องรอ\n" + "\n".join(
     f"📞 {number} {what}" for number, what in HELP_LINES
 )
+TEXT_PLEASE = "ขั้นนี้ขอเป็นข้อความนะคะ"
+NOT_IN_LIST = "ไม่มีลำดับนี้ค่ะ พิมพ์ตัวเลขจากรายชื่อ เช่น 1"
+PICK_PROVINCE = "จังหวัดไหนคะ กดเลือกด้านล่าง หรือพิมพ์ชื่อให้ครบขึ้น"
+ROLE_NAMES = {"youth": "อพม.น้อย", "mentor": "พี่เลี้ยง อพม.", "coordinator": "ผู้ประสานงาน", "admin": "ผู้ดูแลระบบ"}
 CANCELLED = "ยกเลิกแล้วค่ะ เริ่มใหม่ได้ทุกเมื่อ"
 NOTHING_TO_CANCEL = "ตอนนี้ไม่มีขั้นตอนที่ต้องยกเลิกค่ะ"
 STALE_BUTTON = "ปุ่มนี้หมดอายุแล้วค่ะ ลองเริ่มใหม่จากปุ่มด้านล่างนะคะ"
@@ -130,6 +135,36 @@ def stale_button(turn: Turn, ctx: Context) -> Outcome:
 
 def unsupported_message(turn: Turn, ctx: Context) -> Outcome:
     return Outcome.reply(replies.text(UNSUPPORTED, menu_chips()))
+
+
+def province_name(province_code: str | None, otherwise: str = "ทั้งประเทศ") -> str:
+    """The Thai name of a province code; `otherwise` for none (a national role)."""
+    province = PROVINCES_BY_CODE.get(province_code or "")
+    return province.name_th if province else otherwise
+
+
+def province_answer(turn: Turn, action: str) -> Province | list[Province]:
+    """The province tapped (a `action` chip) or typed in full; else the candidates for what was typed
+    (empty when nothing matches or the turn is not text)."""
+    if turn.kind is TurnKind.POSTBACK and turn.postback and turn.postback.action == action:
+        tapped = PROVINCES_BY_CODE.get(turn.postback.params.get("p", ""))
+        if tapped is not None:
+            return tapped
+    if turn.kind is not TurnKind.TEXT:
+        return []
+    return province_by_exact_name(turn.text or "") or find_provinces(turn.text or "")
+
+
+def province_chips(candidates: list[Province], action: str, token: str):
+    """The candidates as chips that answer with `action` (LINE shows at most 13; find_provinces gives 13)."""
+    return replies.text(PICK_PROVINCE, [replies.postback_chip(p.name_th, postback.encode(action, token, p=p.code))
+                                        for p in candidates])
+
+
+def numbered_choice(turn: Turn, items: list):
+    """The item whose list number was typed (Thai digits too), or None."""
+    number = parse_number(turn.text) if turn.kind is TurnKind.TEXT else None
+    return items[number - 1] if number is not None and 1 <= number <= len(items) else None
 
 
 def text_commands() -> dict:

@@ -18,8 +18,8 @@ import datetime as dt
 from bot import access, people, postback, replies
 from bot.flows import Context, Flow, Outcome, Turn, TurnKind
 from bot.outbox import push_to
-from bot.thai import PROVINCES_BY_CODE, find_provinces, parse_number, province_by_exact_name, thai_date
-from handlers.common import menu_chips
+from bot.thai import Province, thai_date
+from handlers.common import NOT_IN_LIST, menu_chips, numbered_choice, province_answer, province_chips, province_name
 from models import CodeKind, Role, User, UserStatus
 
 MENTORS_TEXTS = frozenset({"พี่เลี้ยงในจังหวัด", "รายชื่อพี่เลี้ยง"})
@@ -33,7 +33,6 @@ NO_MENTORS = "ยังไม่มีพี่เลี้ยงใน{area}ค
 NO_WAITING = "ไม่มีน้องที่รอพี่เลี้ยงใน{area}ค่ะ 👍"
 PICK_YOUTH = "พิมพ์ลำดับของน้องที่จะมอบหมาย เช่น 1"
 PICK_MENTOR = "มอบหมายน้อง{nickname} ให้พี่เลี้ยงคนไหนคะ พิมพ์ลำดับ\n{mentors}"
-NOT_IN_LIST = "ไม่มีลำดับนี้ค่ะ พิมพ์ตัวเลขจากรายชื่อ เช่น 1"
 SURE = "มอบหมายน้อง{youth} ({community}) ให้พี่{mentor} ไหมคะ"
 ASSIGNED = "มอบหมายน้อง{youth} ให้พี่{mentor} แล้วค่ะ ทั้งสองคนได้รับแจ้งแล้ว"
 STALE = "รายชื่อเปลี่ยนไปแล้วค่ะ (น้องอาจมีพี่เลี้ยงแล้ว) ลองเปิด \"เยาวชนรอพี่เลี้ยง\" อีกครั้ง"
@@ -41,7 +40,6 @@ TO_YOUTH = "น้องมีพี่เลี้ยงแล้วค่ะ: 
 TO_MENTOR = "เจ้าหน้าที่มอบหมายน้อง{youth} ({community}) ให้อยู่ในกลุ่มของพี่แล้วค่ะ ดูได้ที่ \"กลุ่มของฉัน\""
 ASK_PROVINCE = "ออกรหัสพี่เลี้ยงของจังหวัดไหนคะ พิมพ์ชื่อจังหวัด เช่น เชียงใหม่"
 NO_PROVINCE = "ไม่พบจังหวัดนี้ค่ะ ลองพิมพ์ใหม่ เช่น เชียงใหม่ หรือ Chiang Mai"
-PICK_PROVINCE = "จังหวัดไหนคะ กดเลือกด้านล่าง"
 INVITE = ("รหัสสำหรับพี่เลี้ยง อพม. {area}: {code}\n"
           "ใช้ได้ 1 คน หมดอายุ {expires}\n"
           "ส่งรหัสนี้ให้พี่เลี้ยง แล้วให้พิมพ์รหัสในแชท อพม.น้อย")
@@ -52,8 +50,7 @@ def is_coordinator(user: User) -> bool:
 
 
 def area(province_code: str | None) -> str:
-    province = PROVINCES_BY_CODE.get(province_code or "")
-    return f"จังหวัด{province.name_th}" if province else "ทุกจังหวัด"
+    return f"จังหวัด{province_name(province_code)}" if province_code else "ทุกจังหวัด"
 
 
 def show_mentors(turn: Turn, ctx: Context) -> Outcome:
@@ -66,14 +63,9 @@ def show_mentors(turn: Turn, ctx: Context) -> Outcome:
     lines = [f"พี่เลี้ยงใน{area(ctx.user.province_code)}: {len(summaries)} คน"]
     for number, item in enumerate(summaries[:LIST_LIMIT], start=1):
         seen = thai_date(item.mentor.last_active_at, ctx.timezone) if item.mentor.last_active_at else "-"
-        lines.append(f"{number}. พี่{item.mentor.nickname or '-'} · {_province_name(item.mentor)} · "
+        lines.append(f"{number}. พี่{item.mentor.nickname or '-'} · {province_name(item.mentor.province_code, '-')} · "
                      f"น้อง {item.youth_count} คน · ใช้งานล่าสุด {seen}")
     return Outcome.reply(replies.text("\n".join(lines), [replies.say_chip("เยาวชนรอพี่เลี้ยง")]))
-
-
-def _province_name(user: User) -> str:
-    province = PROVINCES_BY_CODE.get(user.province_code or "")
-    return province.name_th if province else "-"
 
 
 def show_waiting(turn: Turn, ctx: Context) -> Outcome:
@@ -90,7 +82,7 @@ def _waiting_text(ctx: Context, waiting: list[User]) -> str:
     lines = [f"น้องที่รอพี่เลี้ยงใน{area(ctx.user.province_code)}: {len(waiting)} คน"]
     for number, youth in enumerate(waiting[:LIST_LIMIT], start=1):
         since = thai_date(youth.registered_at, ctx.timezone) if youth.registered_at else "-"
-        lines.append(f"{number}. น้อง{youth.nickname} · {_province_name(youth)} · {youth.community} · "
+        lines.append(f"{number}. น้อง{youth.nickname} · {province_name(youth.province_code, '-')} · {youth.community} · "
                      f"สมัคร {since}")
     return "\n".join(lines)
 
@@ -107,7 +99,7 @@ def start_assign(turn: Turn, ctx: Context) -> Outcome:
 
 def pick_youth(turn: Turn, ctx: Context) -> Outcome:
     waiting = people.unassigned_youth(ctx.db, ctx.user.province_code)
-    youth = _numbered(turn, waiting)
+    youth = numbered_choice(turn, waiting)
     if youth is None:
         return Outcome.reply(replies.text(NOT_IN_LIST))
     mentors = people.mentors_in(ctx.db, youth.province_code)
@@ -123,7 +115,7 @@ def pick_youth(turn: Turn, ctx: Context) -> Outcome:
 
 def pick_mentor(turn: Turn, ctx: Context) -> Outcome:
     youth = ctx.db.get(User, ctx.data["youth"])
-    mentor_summary = _numbered(turn, people.mentors_in(ctx.db, youth.province_code) if youth else [])
+    mentor_summary = numbered_choice(turn, people.mentors_in(ctx.db, youth.province_code) if youth else [])
     if mentor_summary is None:
         return Outcome.reply(replies.text(NOT_IN_LIST))
     mentor = mentor_summary.mentor
@@ -131,11 +123,6 @@ def pick_mentor(turn: Turn, ctx: Context) -> Outcome:
              replies.postback_chip("ไม่ใช่", postback.encode("as.no", ctx.token))]
     text = SURE.format(youth=youth.nickname, community=youth.community, mentor=mentor.nickname or "")
     return Outcome.goto(ASSIGN_FLOW, "sure", replies.text(text, chips), data={**ctx.data, "mentor": mentor.id})
-
-
-def _numbered(turn: Turn, items: list):
-    number = parse_number(turn.text) if turn.kind is TurnKind.TEXT else None
-    return items[number - 1] if number is not None and 1 <= number <= len(items) else None
 
 
 def assign_sure(turn: Turn, ctx: Context) -> Outcome:
@@ -170,16 +157,12 @@ def start_invite(turn: Turn, ctx: Context) -> Outcome:
 
 
 def invite_province(turn: Turn, ctx: Context) -> Outcome:
-    if turn.kind is TurnKind.POSTBACK and turn.postback and turn.postback.params.get("p") in PROVINCES_BY_CODE:
-        return Outcome.end(_invite(ctx, turn.postback.params["p"]))
-    exact = province_by_exact_name(turn.text or "") if turn.kind is TurnKind.TEXT else None
-    if exact is not None:
-        return Outcome.end(_invite(ctx, exact.code))
-    matches = find_provinces(turn.text or "") if turn.kind is TurnKind.TEXT else []
-    if not matches:
+    answer = province_answer(turn, "inv.province")
+    if isinstance(answer, Province):
+        return Outcome.end(_invite(ctx, answer.code))
+    if not answer:
         return Outcome.reply(replies.text(NO_PROVINCE))
-    chips = [replies.postback_chip(p.name_th, postback.encode("inv.province", ctx.token, p=p.code)) for p in matches]
-    return Outcome.reply(replies.text(PICK_PROVINCE, chips))
+    return Outcome.reply(province_chips(answer, "inv.province", ctx.token))
 
 
 def _invite(ctx: Context, province_code: str):

@@ -16,9 +16,9 @@ from __future__ import annotations
 from bot import access, people, postback, replies
 from bot.flows import Context, Flow, Outcome, Turn, TurnKind
 from bot.outbox import push_to
-from bot.thai import parse_number, thai_date
+from bot.thai import thai_date
 from handlers import consent
-from handlers.common import menu_chips
+from handlers.common import NOT_IN_LIST, menu_chips, numbered_choice
 from models import Role, User, UserStatus
 
 GROUP_TEXTS = frozenset({"กลุ่มของฉัน", "my group"})
@@ -31,7 +31,6 @@ HEADER = "กลุ่มของพี่{name}: น้อง {count} คน"
 MORE = "…และอีก {count} คน"
 PENDING = "รอผู้ปกครองยืนยัน"
 PICK = "พิมพ์ลำดับของน้องที่จะนำออกจากกลุ่ม เช่น 2"
-NOT_IN_LIST = "ไม่มีลำดับนี้ในกลุ่มค่ะ พิมพ์ตัวเลขจากรายชื่อ เช่น 1"
 SURE = "นำน้อง{nickname} ({community}) ออกจากกลุ่มไหมคะ น้องจะกลับไปรอพี่เลี้ยงกับเจ้าหน้าที่จังหวัด"
 REMOVED = "นำน้อง{nickname} ออกจากกลุ่มแล้วค่ะ"
 YOUTH_REMOVED = "พี่เลี้ยงนำน้องออกจากกลุ่มแล้วค่ะ เจ้าหน้าที่จังหวัดจะช่วยหาพี่เลี้ยงใหม่ให้ หรือขอรหัสกลุ่มจากพี่เลี้ยงคนใหม่ได้เลย"
@@ -100,10 +99,9 @@ def start_remove(turn: Turn, ctx: Context) -> Outcome:
 
 def pick(turn: Turn, ctx: Context) -> Outcome:
     group = people.youth_of(ctx.db, ctx.user)
-    number = parse_number(turn.text) if turn.kind is TurnKind.TEXT else None
-    if number is None or not 1 <= number <= len(group):
+    youth = numbered_choice(turn, group)
+    if youth is None:
         return Outcome.reply(replies.text(NOT_IN_LIST))
-    youth = group[number - 1]
     chips = [replies.postback_chip("ยืนยันนำออก", postback.encode("mg.remove", ctx.token, y=youth.id)),
              replies.postback_chip("ไม่นำออก", postback.encode("mg.keep", ctx.token))]
     return Outcome.goto(FLOW, "sure", replies.text(SURE.format(nickname=youth.nickname, community=youth.community),

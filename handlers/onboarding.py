@@ -27,10 +27,17 @@ from bot import access, postback, replies
 from bot.access import ClaimResult
 from bot.flows import Context, Flow, Outcome, Turn, TurnKind
 from bot.textinput import GUARDIAN_AGE, MAX_AGE, Refused, clean_age, clean_nickname, clean_person_name, clean_place
-from bot.thai import PROVINCES_BY_CODE, find_provinces, province_by_exact_name
+from bot.thai import PROVINCES_BY_CODE, Province
 from handlers import consent as notices
 from handlers import enrolment
-from handlers.common import emergency_chips, menu_chips
+from handlers.common import (
+    ROLE_NAMES,
+    TEXT_PLEASE,
+    emergency_chips,
+    menu_chips,
+    province_answer,
+    province_chips,
+)
 from models import CodeKind, Role, User
 
 FLOW = "onboarding"
@@ -68,13 +75,11 @@ ASK = {
 }
 WELCOME_START = "มาสมัครเป็น อพม.น้อย กันค่ะ ใช้เวลาประมาณ 2 นาที พิมพ์ \"ยกเลิก\" เพื่อหยุดได้ทุกเมื่อ"
 RESUME = "ทำต่อจากเดิมนะคะ"
-TEXT_PLEASE = "ขั้นนี้ขอเป็นข้อความนะคะ"
 TOO_OLD = ("อพม.น้อย เป็นโครงการของเด็กและเยาวชนอายุไม่เกิน 25 ปีค่ะ\n"
            "ถ้าอยากเป็นอาสาสมัคร อพม. ติดต่อสำนักงาน พมจ. ในจังหวัดได้เลย "
            "ถ้าเป็นพี่เลี้ยงหรือเจ้าหน้าที่ที่ได้รับรหัส พิมพ์รหัสในแชทนี้ได้เลยค่ะ")
 DECLINED = ("ไม่เป็นไรค่ะ บอทไม่ได้เก็บข้อมูลของน้องไว้ ถ้าเปลี่ยนใจ พิมพ์ \"สมัคร\" ได้ทุกเมื่อ\n"
             "ถ้ามีใครตกอยู่ในอันตราย โทร 191 1669 หรือ 1300 ได้เสมอ")
-PICK_PROVINCE = "จังหวัดไหนคะ กดเลือกด้านล่าง หรือพิมพ์ชื่อให้ครบขึ้น"
 NO_PROVINCE = "ไม่พบจังหวัด \"{typed}\" ค่ะ ลองพิมพ์ใหม่ เช่น เชียงใหม่ หรือ Chiang Mai"
 CODE_OK = "รหัสกลุ่มของพี่{mentor} จังหวัด{province} ค่ะ"
 CODE_OTHER_PROVINCE = ("รหัสนี้เป็นกลุ่มของพี่เลี้ยงจังหวัด{code_province} แต่น้องเลือกจังหวัด{chosen}ไว้ค่ะ\n"
@@ -91,7 +96,6 @@ SUMMARY = "ตรวจข้อมูลก่อนยืนยันนะค
 EDIT_WHICH = "จะแก้ข้อไหนคะ"
 ALREADY_YOUTH = "น้อง{nickname}สมัครเป็น อพม.น้อย แล้วค่ะ ดูหรือแก้ข้อมูลได้ที่ \"ข้อมูลของฉัน\""
 ALREADY_STAFF = "บัญชีนี้เป็น{role}แล้วค่ะ ถ้าต้องการเปลี่ยนบทบาท ติดต่อผู้ดูแลระบบ"
-STAFF_ROLE_NAMES = {Role.MENTOR: "พี่เลี้ยง อพม.", Role.COORDINATOR: "ผู้ประสานงาน", Role.ADMIN: "ผู้ดูแลระบบ"}
 LABELS = {"nickname": "ชื่อเล่น", "province": "จังหวัด", "community": "ชุมชน", "school": "โรงเรียน/กลุ่ม",
           "mentor": "พี่เลี้ยง"}
 
@@ -104,7 +108,7 @@ def start(turn: Turn, ctx: Context) -> Outcome:
     if ctx.user.role == Role.YOUTH:
         return Outcome.end(replies.text(ALREADY_YOUTH.format(nickname=ctx.user.nickname or ""), menu_chips()))
     if ctx.user.role is not None:
-        return Outcome.end(replies.text(ALREADY_STAFF.format(role=STAFF_ROLE_NAMES[ctx.user.role]), menu_chips()))
+        return Outcome.end(replies.text(ALREADY_STAFF.format(role=ROLE_NAMES[ctx.user.role]), menu_chips()))
     if ctx.flow == FLOW:
         return resume(ctx, RESUME)
     return Outcome.goto(FLOW, Step.AGE, replies.text(WELCOME_START), ask(Step.AGE, ctx, {}), data={})
@@ -255,22 +259,16 @@ def consent_step(turn: Turn, ctx: Context) -> Outcome:
 
 
 def province_step(turn: Turn, ctx: Context) -> Outcome:
-    if turn.kind is TurnKind.POSTBACK and turn.postback and turn.postback.action == "ob.province":
-        code = turn.postback.params.get("p", "")
-        if code in PROVINCES_BY_CODE:
-            return _advance(ctx, {**ctx.data, "province": code})
     if turn.kind is TurnKind.TEXT and access.typed_code(turn.text or ""):
         return _code_inside_flow(turn, ctx, Step.PROVINCE)
+    answer = province_answer(turn, "ob.province")
+    if isinstance(answer, Province):
+        return _advance(ctx, {**ctx.data, "province": answer.code})
     if turn.kind is not TurnKind.TEXT:
         return _again(Step.PROVINCE, ctx, TEXT_PLEASE)
-    exact = province_by_exact_name(turn.text or "")
-    if exact is not None:
-        return _advance(ctx, {**ctx.data, "province": exact.code})
-    matches = find_provinces(turn.text or "")
-    if not matches:
+    if not answer:
         return _again(Step.PROVINCE, ctx, NO_PROVINCE.format(typed=(turn.text or "")[:30]))
-    chips = [replies.postback_chip(p.name_th, postback.encode("ob.province", ctx.token, p=p.code)) for p in matches]
-    return Outcome.reply(replies.text(PICK_PROVINCE, chips))
+    return Outcome.reply(province_chips(answer, "ob.province", ctx.token))
 
 
 def confirm_step(turn: Turn, ctx: Context) -> Outcome:

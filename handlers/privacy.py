@@ -17,10 +17,9 @@ from sqlalchemy import func, select
 from bot import people, postback, privacy, replies
 from bot.flows import Context, Flow, Outcome, Turn, TurnKind
 from bot.outbox import push_to
-from bot.thai import PROVINCES_BY_CODE, thai_date
-from handlers.common import menu_chips
+from bot.thai import thai_date
+from handlers.common import ROLE_NAMES, menu_chips, province_name
 from handlers.consent import PURPOSE
-from handlers.profile import ROLE_NAMES
 from models import ConsentKind, InboxEvent, Role, User
 
 SHOW_TEXTS = frozenset({"ข้อมูลส่วนบุคคล", "ข้อมูลส่วนตัว", "my data", "pdpa"})
@@ -50,9 +49,8 @@ def show(turn: Turn, ctx: Context) -> Outcome:
 
 
 def _profile_lines(ctx: Context, user: User) -> list[str]:
-    province = PROVINCES_BY_CODE.get(user.province_code or "")
     lines = [f"บทบาท: {ROLE_NAMES.get(user.role, '-')}", f"ชื่อ: {user.nickname or '-'}",
-             f"จังหวัด: {province.name_th if province else 'ทั้งประเทศ'}"]
+             f"จังหวัด: {province_name(user.province_code)}"]
     if user.role == Role.YOUTH:
         mentor = ctx.db.get(User, user.mentor_id) if user.mentor_id else None
         told = thai_date(user.age_recorded_at, ctx.timezone) if user.age_recorded_at else "-"

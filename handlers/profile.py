@@ -16,14 +16,12 @@ from bot import access, people, postback, replies
 from bot.flows import Context, Flow, Outcome, Turn, TurnKind
 from bot.outbox import push_to
 from bot.textinput import Refused, clean_nickname, clean_place
-from bot.thai import PROVINCES_BY_CODE, thai_date
-from handlers.common import menu_chips
+from bot.thai import thai_date
+from handlers.common import ROLE_NAMES, TEXT_PLEASE, menu_chips, province_name
 from models import Role, User, UserStatus
 
 FLOW = "profile"
 SHOW_TEXTS = frozenset({"ข้อมูลของฉัน", "โปรไฟล์", "profile", "ข้อมูลฉัน"})
-ROLE_NAMES = {Role.YOUTH: "อพม.น้อย", Role.MENTOR: "พี่เลี้ยง อพม.", Role.COORDINATOR: "ผู้ประสานงาน",
-              Role.ADMIN: "ผู้ดูแลระบบ"}
 FIELDS = {  # field -> (label, question, cleaner)
     "nickname": ("ชื่อเล่น", "พิมพ์ชื่อเล่นใหม่ เช่น ฟ้า", clean_nickname),
     "community": ("ชุมชน", "พิมพ์ชื่อชุมชนหรือหมู่บ้าน เช่น ชุมชนบ้านหนองบัว ต.ในเมือง", clean_place),
@@ -32,7 +30,6 @@ FIELDS = {  # field -> (label, question, cleaner)
 STAFF_NAME_QUESTION = "พิมพ์ชื่อที่จะให้น้อง ๆ และเจ้าหน้าที่เห็น เช่น สมชาย (บอทจะเรียกว่า พี่สมชาย)"
 NOT_REGISTERED = "ยังไม่ได้สมัครค่ะ พิมพ์ \"สมัคร\" เพื่อเป็น อพม.น้อย หรือพิมพ์รหัสที่ได้รับจากเจ้าหน้าที่"
 SAVED = "บันทึกแล้วค่ะ"
-TEXT_PLEASE = "ขั้นนี้ขอเป็นข้อความนะคะ"
 NOTIFY_LABELS = {"campaigns": "ข่าวและแคมเปญ", "activities": "เตือนกิจกรรม"}
 MOVED = "ย้ายเข้ากลุ่มของพี่{mentor} แล้วค่ะ พี่เลี้ยงได้รับแจ้งแล้ว"
 SAME_GROUP = "น้องอยู่ในกลุ่มของพี่{mentor} อยู่แล้วค่ะ"
@@ -49,10 +46,9 @@ def show(turn: Turn, ctx: Context) -> Outcome:
 
 
 def profile_text(ctx: Context, user: User) -> str:
-    province = PROVINCES_BY_CODE.get(user.province_code or "")
     lines = [f"บทบาท: {ROLE_NAMES.get(user.role, '-')}",
              f"{'ชื่อเล่น' if user.role == Role.YOUTH else 'ชื่อ'}: {user.nickname or '-'}",
-             f"จังหวัด: {province.name_th if province else 'ทั้งประเทศ'}"]
+             f"จังหวัด: {province_name(user.province_code)}"]
     if user.role == Role.YOUTH:
         mentor = ctx.db.get(User, user.mentor_id) if user.mentor_id else None
         lines += [f"ชุมชน: {user.community or '-'}", f"โรงเรียน/กลุ่ม: {user.school or '-'}",
