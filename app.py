@@ -19,7 +19,7 @@ from bot.messaging import LineGateway
 def create_app(settings: Settings | None = None, *, clock: Clock = system_clock,
                gateway: LineGateway | None = None) -> Flask:
     """Build the Flask app; settings default to the environment. Raises ConfigError on bad configuration."""
-    from bot import cli, health, joinlink_web, logs, webhook
+    from bot import cli, health, jobs, joinlink_web, logs, media_web, webhook  # noqa: F401 (jobs registers)
     from bot.dispatch import Dispatcher
     from bot.processor import EventProcessor
     from bot.services import EXTENSION_KEY, Services
@@ -38,6 +38,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock = system_clock,
     app.register_blueprint(webhook.blueprint)
     app.register_blueprint(health.blueprint)
     app.register_blueprint(joinlink_web.blueprint)
+    app.register_blueprint(media_web.blueprint)
     cli.register(app)
     return app
 

@@ -1,8 +1,8 @@
-"""The background loops of a process: the event processor and the delivery worker, as daemon threads,
-and the scheduler (bot/scheduler.py).
+"""The background loops of a process: the event processor, the delivery worker and the photo fetcher, as
+daemon threads, and the scheduler (bot/scheduler.py).
 
-The embedded mode runs them beside the web server; `flask --app app worker` runs only the first two.
-Any number of such processes may run at once: both loops claim work through the database, and of all
+The embedded mode runs them all beside the web server; `flask --app app worker` runs all but the scheduler.
+Any number of such processes may run at once: the loops claim work through the database, and of all
 the schedulers only the holder of the "scheduler" lease runs jobs.
 """
 
@@ -14,14 +14,17 @@ from bot.services import Services
 
 
 def start_loops(app_services: Services, stop: threading.Event) -> list[threading.Thread]:
-    """Start the event processor and the delivery worker; they run until `stop` is set."""
+    """Start the event processor, the delivery worker and the photo fetcher; they run until `stop` is set."""
     worker = app_services.delivery_worker()
+    fetcher = app_services.photo_fetcher()
     loops = [
         threading.Thread(target=app_services.processor.run_forever, name="event-processor", daemon=True,
                          args=(stop, app_services.processor_wakeup),
-                         kwargs={"after_batch": app_services.wake_delivery}),
+                         kwargs={"after_batch": app_services.after_events}),
         threading.Thread(target=worker.run_forever, name="delivery-worker", daemon=True,
                          args=(stop, app_services.delivery_wakeup)),
+        threading.Thread(target=fetcher.run_forever, name="photo-fetcher", daemon=True,
+                         args=(stop, app_services.photo_wakeup)),
     ]
     for thread in loops:
         thread.start()

@@ -9,6 +9,7 @@ are optional: without them mentors get their group code but no join link or QR i
 
 from __future__ import annotations
 
+import datetime as dt
 import ipaddress
 import os
 import re
@@ -23,6 +24,8 @@ from dotenv import dotenv_values
 LINE_API_DEFAULT = "https://api.line.me"
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_SQLITE_PATH = PROJECT_ROOT / "instance" / "bot.sqlite3"
+DEFAULT_MEDIA_DIR = PROJECT_ROOT / "instance" / "media"
+QUIET_HOURS = re.compile(r"([01]\d|2[0-3]):([0-5]\d)-([01]\d|2[0-3]):([0-5]\d)")
 PLACEHOLDER_SECRETS = {"changeme", "change-me", "secret", "test", "xxx", "your-channel-secret", "dev"}
 ENVIRONMENTS = ("development", "production", "test")
 LINE_ID = re.compile(r"@[a-z0-9._-]{3,20}")  # a basic ID ("@123abcde") or a premium ID ("@aphm.noi")
@@ -54,6 +57,12 @@ class Settings:
     rate_multicast: float = 200.0
     line_bot_basic_id: str = ""  # "@123abcde": the chat a join link opens; "" = no join links
     public_base_url: str = ""  # "https://bot.example.org": how LINE reaches the bot's images; "" = no QR images
+    report_ack_urgent_minutes: int = 15  # an urgent report nobody acknowledged climbs a level after this
+    report_ack_normal_hours: int = 24  # ... and a normal one after this
+    report_purge_days: int = 90  # a closed report's sensitive fields and photos are erased after this
+    media_dir: str = str(DEFAULT_MEDIA_DIR)  # report photos: a private folder, never served as static files
+    photo_link_minutes: int = 60 * 24  # how long a photo link shown to a mentor stays valid
+    quiet_hours: str = "21:00-07:00"  # Bangkok time: minors get no non-urgent pushes then
     extra: Mapping[str, str] = field(default_factory=dict)
 
     @property
@@ -64,6 +73,12 @@ class Settings:
     @property
     def tz(self) -> zoneinfo.ZoneInfo:
         return zoneinfo.ZoneInfo(self.timezone)
+
+    @property
+    def quiet_window(self) -> tuple[dt.time, dt.time]:
+        """Quiet hours as (start, end) local times; the window may cross midnight (21:00-07:00)."""
+        start_h, start_m, end_h, end_m = (int(part) for part in QUIET_HOURS.fullmatch(self.quiet_hours).groups())
+        return dt.time(start_h, start_m), dt.time(end_h, end_m)
 
     def with_(self, **changes) -> Settings:
         """A copy with some fields changed, validated again."""
@@ -77,6 +92,8 @@ class Settings:
         _check_database_url(self.database_url)
         _check_basic_id(self.line_bot_basic_id)
         _check_public_base_url(self)
+        if not QUIET_HOURS.fullmatch(self.quiet_hours):
+            raise ConfigError(f"QUIET_HOURS must look like 21:00-07:00, got {self.quiet_hours!r}")
         if self.environment == "production":
             _check_production(self)
         elif bool(self.channel_secret) != bool(self.channel_access_token):
@@ -106,6 +123,15 @@ class Settings:
             rate_multicast=_parse_rate("RATE_MULTICAST_PER_S", values.get("RATE_MULTICAST_PER_S", "200"), 200),
             line_bot_basic_id=values.get("LINE_BOT_BASIC_ID", "").strip().lower(),
             public_base_url=values.get("PUBLIC_BASE_URL", "").strip().rstrip("/"),
+            report_ack_urgent_minutes=_parse_int("REPORT_ACK_URGENT_MINUTES",
+                                                 values.get("REPORT_ACK_URGENT_MINUTES", "15"), low=1, high=24 * 60),
+            report_ack_normal_hours=_parse_int("REPORT_ACK_HOURS", values.get("REPORT_ACK_HOURS", "24"),
+                                               low=1, high=24 * 14),
+            report_purge_days=_parse_int("REPORT_PURGE_DAYS", values.get("REPORT_PURGE_DAYS", "90"), low=1, high=3650),
+            media_dir=values.get("MEDIA_DIR", "").strip() or str(DEFAULT_MEDIA_DIR),
+            photo_link_minutes=_parse_int("PHOTO_LINK_MINUTES", values.get("PHOTO_LINK_MINUTES", "1440"),
+                                          low=1, high=60 * 24 * 30),
+            quiet_hours=values.get("QUIET_HOURS", "21:00-07:00").strip(),
             extra={k: v for k, v in values.items() if k.startswith("BOT_")},
         ).validated()
 

@@ -24,7 +24,7 @@ from linebot.v3.webhooks import (
 from pydantic import ValidationError
 
 from bot import postback
-from bot.flows import Location, Turn, TurnKind
+from bot.flows import ImageSet, Location, Turn, TurnKind
 
 REDELIVERED_TOKEN_MAX_AGE = dt.timedelta(minutes=20)  # LINE: a redelivered token dies 20 min after the event
 
@@ -103,5 +103,8 @@ def _message_turn(event: MessageEvent) -> Turn:
         location = Location(content.latitude, content.longitude, content.title, content.address)
         return Turn(kind=TurnKind.LOCATION, location=location, message_id=content.id)
     if isinstance(content, ImageMessageContent):
-        return Turn(kind=TurnKind.IMAGE, message_id=content.id, message_type="image")
+        image_set = content.image_set
+        return Turn(kind=TurnKind.IMAGE, message_id=content.id, message_type="image",
+                    image_set=ImageSet(image_set.id, image_set.index or 1, image_set.total or 1) if image_set else None,
+                    content_from_line=content.content_provider is None or content.content_provider.type == "line")
     return Turn(kind=TurnKind.UNSUPPORTED_MESSAGE, message_id=content.id, message_type=content.type)

@@ -50,6 +50,15 @@ class Location:
 
 
 @dataclass(frozen=True)
+class ImageSet:
+    """Photos sent together arrive as one event each, numbered `index` of `total` (from 1)."""
+
+    id: str
+    index: int
+    total: int
+
+
+@dataclass(frozen=True)
 class Turn:
     """What the user just did, independent of LINE's event classes."""
 
@@ -60,6 +69,8 @@ class Turn:
     location: Location | None = None
     message_id: str | None = None
     message_type: str | None = None
+    image_set: ImageSet | None = None
+    content_from_line: bool = True  # False: the image lives on an external server (contentProvider external)
 
 
 @dataclass
@@ -142,7 +153,7 @@ class Flow:
     """A multi-step conversation declared as data: `steps` maps each step name to its handler.
 
     `entry_actions` are postback actions (and `entry_texts` typed commands) that start the flow
-    from anywhere; `start` is the handler they call.
+    from anywhere; `start` is the handler they call. `on_cancel`, when given, answers "cancel" inside it.
     """
 
     name: str
@@ -150,3 +161,4 @@ class Flow:
     start: Handler
     entry_actions: frozenset[str] = frozenset()
     entry_texts: frozenset[str] = frozenset()
+    on_cancel: Handler | None = None  # what "cancel" means in this flow, when more than leaving it

@@ -1,15 +1,15 @@
 """The only module that calls LINE's Messaging API (through line-bot-sdk), and how its answers are read.
 
-Every call returns a `SendResult` whose `outcome` tells the delivery worker (or the `rich-menus` command)
-what to do next, with what LINE answered in `data` where it answers something; no exception escapes for
-an HTTP or network failure.
+Every call returns a `SendResult` whose `outcome` tells the delivery worker (or the `rich-menus` command,
+or the photo fetcher) what to do next, with what LINE answered in `data` where it answers something; no
+exception escapes for an HTTP or network failure.
 """
 
 from __future__ import annotations
 
 import json
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from enum import StrEnum
 
 import urllib3
@@ -51,7 +51,8 @@ class SendResult:
 
 
 class LineGateway:
-    """Reply, push, multicast and rich menus with the SDK; one instance is shared by all threads of a process."""
+    """Reply, push, multicast, rich menus and message content with the SDK; one instance is shared by all
+    threads of a process."""
 
     def __init__(self, base_url: str, access_token: str, timeout: tuple[float, float] = DEFAULT_TIMEOUT,
                  pool_size: int = 16):
@@ -124,6 +125,20 @@ class LineGateway:
         return self._call(lambda: self._api.get_rich_menu_list_with_http_info(_request_timeout=self._timeout),
                           read=lambda answer: [menu.rich_menu_id for menu in answer.richmenus])
 
+    def get_message_content(self, message_id: str) -> SendResult:
+        """Download what a user sent (a photo, say) from LINE's content API; `data` is (bytes, content type)
+        when SENT. 202 (LINE is still preparing it), 5xx, 429 and network errors are RETRY; 404, 410 and
+        other 4xx are FAILED (the content is gone, or was never LINE's to give)."""
+        content_type = {}
+
+        def call():
+            response = self._blob.get_message_content_with_http_info(message_id, _request_timeout=self._timeout)
+            content_type["value"] = _lower(response.headers).get("content-type", "application/octet-stream")
+            return response
+
+        result = self._call(call, read=lambda data: bytes(data) if data is not None else None)
+        return _content_result(result, content_type.get("value"))
+
     @staticmethod
     def _call(call, is_reply: bool = False, read=lambda answer: None) -> SendResult:
         started = time.perf_counter()
@@ -158,6 +173,19 @@ def classify_error(exc: ApiException, is_reply: bool, seconds: float) -> SendRes
     if is_reply and exc.status == 400 and "reply token" in (message or "").lower():
         return SendResult(SendOutcome.INVALID_REPLY_TOKEN, **base)
     return SendResult(SendOutcome.FAILED, **base)
+
+
+def _content_result(result: SendResult, content_type: str | None) -> SendResult:
+    """A content download's answer as SENT (200 with bytes), RETRY or FAILED only."""
+    if result.outcome is SendOutcome.SENT and result.status == 200 and result.data is not None:
+        return replace(result, data=(result.data, content_type))
+    if result.outcome is SendOutcome.SENT and result.status == 202:
+        return replace(result, outcome=SendOutcome.RETRY, data=None, error="content is still being prepared")
+    if result.outcome in (SendOutcome.RETRY, SendOutcome.QUOTA) or result.status == 0:  # 0: TLS failed;
+        return replace(result, outcome=SendOutcome.RETRY)  # and a 429 here is a rate limit, never a quota
+    if result.outcome is SendOutcome.FAILED:
+        return result
+    return replace(result, outcome=SendOutcome.FAILED, data=None, error=f"unexpected answer {result.status}")
 
 
 def _line_message(body) -> str | None:

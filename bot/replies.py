@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 
 from linebot.v3.messaging import (
+    LocationAction,
     Message,
     MessageAction,
     PostbackAction,
@@ -35,6 +36,11 @@ def postback_chip(label: str, data: str, display_text: str | None = None) -> Qui
     )
 
 
+def location_chip(label: str) -> QuickReplyItem:
+    """A chip that opens LINE's location picker; the user's pin comes back as a location message."""
+    return QuickReplyItem(action=LocationAction(label=label[:MAX_LABEL]))
+
+
 def call_chip(label: str, phone_number: str) -> QuickReplyItem:
     """A chip that opens the phone dialler (tap-to-call)."""
     return uri_chip(label, f"tel:{phone_number}")
@@ -46,5 +52,5 @@ def uri_chip(label: str, uri: str) -> QuickReplyItem:
 
 
 def as_dicts(messages: Iterable[Message]) -> list[dict]:
-    """LINE JSON for storing in the outbox (camelCase keys, no nulls)."""
-    return [message.to_dict() for message in messages]
+    """LINE JSON for storing in the outbox (camelCase keys, no nulls); stored JSON passes through."""
+    return [message if isinstance(message, dict) else message.to_dict() for message in messages]

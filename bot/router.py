@@ -33,6 +33,7 @@ class Router:
     text_commands: Mapping[str, Handler] = field(default_factory=dict)  # normalised text -> handler
     actions: Mapping[str, Handler] = field(default_factory=dict)  # postback action valid at any time
     flows: dict[str, Flow] = field(default_factory=dict)
+    cancel_texts: frozenset[str] = frozenset()  # normalised; a flow's own `on_cancel` answers them inside it
 
     def add_flow(self, flow: Flow) -> None:
         if flow.name in self.flows:
@@ -47,7 +48,7 @@ class Router:
         if turn.kind is TurnKind.POSTBACK:
             return self._route_postback(turn, ctx)
         if turn.kind is TurnKind.TEXT and turn.text is not None:
-            command = self._text_command(turn.text)
+            command = self._flow_cancel(turn.text, ctx) or self._text_command(turn.text)
             if command is not None:
                 return command
         step_handler = self._current_step(ctx)
@@ -76,6 +77,12 @@ class Router:
             if key in flow.entry_texts:
                 return Route(flow.start, starts_flow=True)
         return None
+
+    def _flow_cancel(self, text: str, ctx: Context) -> Route | None:
+        flow = self.flows.get(ctx.flow or "")
+        if flow is None or flow.on_cancel is None or normalise_command(text) not in self.cancel_texts:
+            return None
+        return Route(flow.on_cancel)
 
     def _current_step(self, ctx: Context) -> Handler | None:
         flow = self.flows.get(ctx.flow or "")

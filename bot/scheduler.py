@@ -45,6 +45,7 @@ from sqlalchemy.orm import Session
 
 from bot import heartbeats
 from bot.clock import Clock
+from bot.config import Settings
 from bot.leases import release, try_acquire
 from models import SchedulerTick
 from models.db import Database, dialect_insert
@@ -61,11 +62,13 @@ EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
 
 @dataclass(frozen=True)
 class Job:
-    """A periodic job: `run(session, now)` inside the tick's transaction, once per `every`."""
+    """A periodic job: `run(session, now)` (or `run(session, now, settings)` when `needs_settings`) inside
+    the tick's transaction, once per `every`."""
 
     name: str
     every: dt.timedelta
-    run: Callable[[Session, dt.datetime], None]
+    run: Callable[..., None]
+    needs_settings: bool = False  # then `run(session, now, settings)`
 
     def __post_init__(self) -> None:
         if not 0 < len(self.name) <= 64:
@@ -120,10 +123,12 @@ class SchedulerRunner:
 
     def __init__(self, db: Database, clock: Clock, holder: str | None = None,
                  lease_ttl: dt.timedelta = DEFAULT_LEASE_TTL, jobs: Iterable[Job] | None = None,
-                 interval: dt.timedelta = DEFAULT_INTERVAL, lease_name: str = LEASE_NAME):
+                 interval: dt.timedelta = DEFAULT_INTERVAL, lease_name: str = LEASE_NAME,
+                 settings: Settings | None = None):
         if interval <= dt.timedelta(0) or interval * 2 > lease_ttl:
             raise ValueError("the loop interval must be positive and at most half the lease ttl")
         self.db, self.clock = db, clock
+        self.settings = settings or Settings()
         self.holder = holder or default_holder()
         self.lease_ttl, self.interval, self.lease_name = lease_ttl, interval, lease_name
         self._jobs = None if jobs is None else tuple(jobs)
@@ -188,7 +193,10 @@ class SchedulerRunner:
         with self.db.transaction() as session:
             if not claim_tick(session, job.name, due_at, now, self.holder):
                 return False
-            job.run(session, now)
+            if job.needs_settings:
+                job.run(session, now, self.settings)
+            else:
+                job.run(session, now)
         log.info("scheduler job ran", extra={"job": job.name, "due_at": due_at.isoformat(), "holder": self.holder})
         return True
 

@@ -1,11 +1,23 @@
 """Capabilities, one module each; `build_router` wires them into the dispatcher's router."""
 
 from bot.router import Router, normalise_command
-from handlers import codes, common, consent, coordinator, lifecycle, mentor, onboarding, privacy, profile
+from handlers import (
+    casework,
+    codes,
+    common,
+    consent,
+    coordinator,
+    lifecycle,
+    mentor,
+    onboarding,
+    privacy,
+    profile,
+    report,
+)
 
 FLOWS = (onboarding.FLOW_DEFINITION, profile.FLOW_DEFINITION, privacy.FLOW_DEFINITION,
          consent.GUARDIAN_FLOW_DEFINITION, mentor.FLOW_DEFINITION, coordinator.ASSIGN_FLOW_DEFINITION,
-         coordinator.INVITE_FLOW_DEFINITION)
+         coordinator.INVITE_FLOW_DEFINITION, report.FLOW_DEFINITION, casework.FLOW_DEFINITION)
 
 
 def text_commands() -> dict:
@@ -14,7 +26,9 @@ def text_commands() -> dict:
     for words, handler in ((profile.SHOW_TEXTS, profile.show), (privacy.SHOW_TEXTS, privacy.show),
                            (mentor.GROUP_TEXTS, mentor.show_group), (mentor.CODE_TEXTS, mentor.show_code),
                            (coordinator.MENTORS_TEXTS, coordinator.show_mentors),
-                           (coordinator.WAITING_TEXTS, coordinator.show_waiting)):
+                           (coordinator.WAITING_TEXTS, coordinator.show_waiting),
+                           (report.MY_REPORTS_TEXTS, report.show_my_reports),
+                           (casework.CASELOAD_TEXTS, casework.show_caseload)):
         table.update(dict.fromkeys(words, handler))
     return {normalise_command(text): handler for text, handler in table.items()}
 
@@ -28,7 +42,8 @@ def build_router() -> Router:
         on_stale=common.stale_button,
         text_commands=text_commands(),
         actions={"pf.notify": profile.set_notifications, "mg.guardian": mentor.confirm_guardian,
-                 "mg.newcode": mentor.show_code},
+                 "mg.newcode": mentor.show_code, **casework.ACTIONS},
+        cancel_texts=frozenset(normalise_command(text) for text in common.CANCEL_COMMANDS),
     )
     for flow in FLOWS:
         router.add_flow(flow)

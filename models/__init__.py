@@ -5,14 +5,17 @@ from models.audit import AuditEvent
 from models.base import Base
 from models.bulk import BulkSend
 from models.consent import ConfirmedBy, Consent, ConsentKind
+from models.held import HeldPush
 from models.inbox import InboxEvent, InboxStatus
 from models.operations import Heartbeat, Lease, SchedulerTick, SystemFlag
 from models.outbox import OutboxKind, OutboxMessage, OutboxStatus
+from models.report import PhotoStatus, Report, ReportEvent, ReportPhoto, ReportStatus
 from models.richmenu import RichMenu
 from models.user import Conversation, Role, User, UserStatus
 
 __all__ = [
     "AccessCode", "AuditEvent", "Base", "CodeKind", "BulkSend", "ConfirmedBy", "Consent", "ConsentKind",
-    "Conversation", "Heartbeat", "InboxEvent", "InboxStatus", "Lease", "OutboxKind", "OutboxMessage", "OutboxStatus",
-    "RichMenu", "Role", "SchedulerTick", "SystemFlag", "User", "UserStatus",
+    "Conversation", "Heartbeat", "HeldPush", "InboxEvent", "InboxStatus", "Lease", "OutboxKind", "OutboxMessage",
+    "OutboxStatus", "PhotoStatus", "Report", "ReportEvent", "ReportPhoto", "ReportStatus", "RichMenu", "Role",
+    "SchedulerTick", "SystemFlag", "User", "UserStatus",
 ]

@@ -51,6 +51,12 @@ class Chat:
             found[item["action"]["label"]] = item["action"]
         return found
 
+    def chips(self) -> list[str]:
+        """The labels of the quick-reply chips under the last message, in order."""
+        messages = self.sandbox.messages_for(self.person.user_id)
+        items = (messages[-1].get("quickReply") or {}).get("items", []) if messages else []
+        return [item["action"]["label"] for item in items]
+
     def tap(self, label: str) -> list[dict]:
         """Tap the chip or button labelled `label` (KeyError if the bot did not show one)."""
         action = self.actions()[label]

@@ -3,9 +3,12 @@ scheduled job that touches each row once; failed events stay for replay."""
 
 from __future__ import annotations
 
+import subprocess
+import sys
+
 from sqlalchemy import select
 
-from bot import retention, scheduler
+from bot import retention
 from models import InboxEvent, InboxStatus, OutboxMessage
 from tests.chat import Chat
 from tests.test_onboarding import register
@@ -42,5 +45,11 @@ def test_old_payloads_and_bodies_are_emptied_and_recent_ones_kept(app, sandbox, 
     assert bodies(db) == (events, messages)
 
 
-def test_the_job_is_scheduled():
-    assert "message-retention" in [job.name for job in scheduler.JOBS]
+def test_a_fresh_process_that_builds_the_app_schedules_every_job(tmp_path):
+    """Jobs register on import: the app must import them all, or a scheduler process silently skips some."""
+    script = ("from app import create_app; from bot.config import Settings; from bot.scheduler import JOBS;"
+              f"create_app(Settings(database_url='sqlite:///{tmp_path}/x.sqlite3'));"
+              "print(' '.join(sorted(job.name for job in JOBS)))")
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120, check=True)
+    assert set(done.stdout.split()) >= {"message-retention", "report-escalation", "report-purge", "held-pushes",
+                                        "heartbeat-sweep", "tick-sweep"}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from typing import TYPE_CHECKING
 
 from bot.sandbox.media import PLACEHOLDER_CONTENT, SAMPLE_PNG
@@ -50,9 +51,19 @@ class SimulatedUser:
                     "latitude": latitude, "longitude": longitude}
         return self._act("message", message=location)
 
-    def send_image(self, data: bytes = SAMPLE_PNG) -> WebhookResult:
-        """Send a photo; its bytes are served by GET /v2/bot/message/{id}/content."""
-        return self._act("message", content=data, message={"type": "image"})
+    def send_image(self, data: bytes = SAMPLE_PNG, image_set: tuple[str, int, int] | None = None) -> WebhookResult:
+        """Send a photo; its bytes are served by GET /v2/bot/message/{id}/content. `image_set` (id, index,
+        total) marks one of several photos sent together, which LINE delivers as one event each."""
+        message: dict = {"type": "image"}
+        if image_set is not None:
+            set_id, index, total = image_set
+            message["imageSet"] = {"id": set_id, "index": index, "total": total}
+        return self._act("message", content=data, message=message)
+
+    def send_images(self, images: list[bytes]) -> list[WebhookResult]:
+        """Send several photos at once, as LINE does: one event per photo, sharing an imageSet."""
+        set_id = uuid.uuid4().hex.upper()
+        return [self.send_image(data, (set_id, index, len(images))) for index, data in enumerate(images, start=1)]
 
     def send_sticker(self, package_id: str = "446", sticker_id: str = "1988") -> WebhookResult:
         """Send a sticker."""
