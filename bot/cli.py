@@ -65,7 +65,7 @@ def register(app: Flask) -> None:
             metrics.serve(app_services.db, metrics_port)
         stop = threading.Event()
         loops = start_loops(app_services, stop)
-        click.echo("worker started: event processor and delivery")
+        click.echo("worker started: event processor, delivery and report photo fetcher")
         with _stop_on_sigterm(stop):
             try:
                 while any(thread.is_alive() for thread in loops) and not stop.wait(1.0):

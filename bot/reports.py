@@ -285,3 +285,14 @@ def sweep(session: Session, now: dt.datetime, settings: Settings) -> int:
 
 
 register(Job("report-escalation", dt.timedelta(seconds=30), sweep, needs_settings=True))
+
+
+def escalate_waiting_on(session: Session, mentor: User, now: dt.datetime, settings: Settings) -> int:
+    """A mentor blocked the bot: their reports still waiting for them go up the ladder now, not at the deadline."""
+    query = select(Report).where(Report.mentor_id == mentor.id, Report.status == ReportStatus.OPEN,
+                                 Report.escalation_level == 0).with_for_update()
+    waiting = list(session.scalars(query))
+    for report in waiting:
+        add_event(session, report, now, EventKind.MENTOR_UNREACHABLE, reason="mentor_blocked")
+        escalate(session, report, now, settings)
+    return len(waiting)

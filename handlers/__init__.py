@@ -37,7 +37,7 @@ def build_router() -> Router:
     router = Router(
         on_follow=lifecycle.on_follow,
         on_unfollow=lifecycle.on_unfollow,
-        on_idle=codes.or_code(common.idle),
+        on_idle=report.or_report_hint(codes.or_code(common.idle)),
         on_unsupported=common.unsupported_message,
         on_stale=common.stale_button,
         text_commands=text_commands(),

@@ -8,6 +8,8 @@ refused without saying whether the report exists, and logged.
 
 from __future__ import annotations
 
+from collections import Counter
+
 from linebot.v3.messaging import LocationMessage
 
 from bot import casework, people, postback, replies
@@ -18,7 +20,7 @@ from bot.report_categories import label_of
 from bot.report_media import photo_messages
 from bot.reports import caseload, locked, may_act, photos_of, timeline
 from bot.thai import thai_datetime
-from models import Report, Role, User
+from models import PhotoStatus, Report, ReportPhoto, Role, User
 
 FLOW = "casework"
 CASELOAD_TEXTS = ("เรื่องที่ต้องดูแล", "เรื่องค้าง", "caseload")
@@ -77,14 +79,32 @@ def view(turn: Turn, ctx: Context) -> Outcome:
     events = timeline(ctx.db, report)
     names = {user.id: user.nickname or "เจ้าหน้าที่" for user in ctx.db.query(User).filter(
         User.id.in_({event.actor_id for event in events if event.actor_id}))}
-    messages = [replies.text(details(report, events, names, ctx.timezone))]
+    photos = photos_of(ctx.db, report)
+    images = photo_messages(ctx.settings, photos, ctx.now)
+    messages = [replies.text(details(report, events, names, ctx.timezone) + _photo_line(photos, images))]
     if report.has_location:
         messages.append(LocationMessage(title=f"เรื่อง {report.ref}"[:100],
                                         address=(report.location_label or report.place_text or "ตำแหน่งที่น้องส่งมา")[:100],
                                         latitude=report.latitude, longitude=report.longitude))
-    photos = photo_messages(ctx.settings, photos_of(ctx.db, report), ctx.now)
-    messages += photos[:5 - len(messages)]
+    messages += images[:5 - len(messages)]
     return Outcome.reply(*messages)
+
+
+def _photo_line(photos: list[ReportPhoto], images: list) -> str:
+    """How many photos there are and what became of them (fetching, failed, or not viewable in chat)."""
+    if not photos:
+        return "\nรูป: ไม่มี"
+    counts = Counter(photo.status for photo in photos)
+    parts = [f"{len(photos)} รูป"]
+    if counts[PhotoStatus.PENDING]:
+        parts.append(f"กำลังโหลด {counts[PhotoStatus.PENDING]} รูป")
+    if counts[PhotoStatus.FAILED]:
+        parts.append(f"โหลดจาก LINE ไม่สำเร็จ {counts[PhotoStatus.FAILED]} รูป")
+    if counts[PhotoStatus.STORED] and not images:
+        parts.append("ยังเปิดรูปในแชทไม่ได้ (ระบบยังไม่ได้ตั้งที่อยู่เว็บ)")
+    elif counts[PhotoStatus.STORED] > len(images):
+        parts.append(f"แสดง {len(images)} รูปแรก")
+    return "\nรูป: " + " · ".join(parts)
 
 
 def show_card(turn: Turn, ctx: Context) -> Outcome:

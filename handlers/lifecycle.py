@@ -7,10 +7,10 @@ from __future__ import annotations
 
 from sqlalchemy import update
 
-from bot import replies
+from bot import replies, reports
 from bot.flows import Context, Outcome, Turn
 from handlers import common, onboarding
-from models import OutboxKind, OutboxMessage, OutboxStatus
+from models import OutboxKind, OutboxMessage, OutboxStatus, Role
 
 WELCOME_BACK = "ยินดีต้อนรับกลับมาค่ะ{name} 🌱 ข่าวและการแจ้งเตือนจะกลับมาส่งถึงคุณเหมือนเดิม"
 REGISTER_OR_CODE = ("\n\nพี่เลี้ยงหรือเจ้าหน้าที่ที่ได้รับรหัส พิมพ์รหัสในแชทนี้ได้เลย "
@@ -33,4 +33,6 @@ def on_unfollow(turn: Turn, ctx: Context) -> Outcome:
         OutboxMessage.to_id == ctx.user.line_user_id, OutboxMessage.status == OutboxStatus.PENDING,
         OutboxMessage.kind.in_((OutboxKind.PUSH, OutboxKind.REPLY, OutboxKind.LINK_RICH_MENU)),
     ).values(status=OutboxStatus.FAILED, last_error="recipient blocked the bot"))
+    if ctx.user.role == Role.MENTOR:
+        reports.escalate_waiting_on(ctx.db, ctx.user, ctx.now, ctx.settings)
     return Outcome()

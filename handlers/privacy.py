@@ -20,7 +20,7 @@ from bot.outbox import push_to
 from bot.thai import thai_date
 from handlers.common import ROLE_NAMES, menu_chips, province_name
 from handlers.consent import PURPOSE
-from models import ConsentKind, InboxEvent, Role, User
+from models import ConsentKind, InboxEvent, Report, Role, User
 
 SHOW_TEXTS = frozenset({"ข้อมูลส่วนบุคคล", "ข้อมูลส่วนตัว", "my data", "pdpa"})
 ERASE_TEXTS = frozenset({"ลบข้อมูล", "ลบบัญชี", "ถอนความยินยอม", "delete my data"})
@@ -78,7 +78,12 @@ def _activity_lines(ctx: Context, user: User) -> list[str]:
     count = ctx.db.scalar(select(func.count()).select_from(InboxEvent)
                           .where(InboxEvent.source_user_id == user.line_user_id))
     last = thai_date(user.last_active_at, ctx.timezone) if user.last_active_at else "-"
-    return [f"ข้อความและการกดปุ่มที่บอทบันทึกไว้: {count} รายการ", f"ใช้งานล่าสุด: {last}"]
+    lines = [f"ข้อความและการกดปุ่มที่บอทบันทึกไว้: {count} รายการ", f"ใช้งานล่าสุด: {last}"]
+    reported = ctx.db.scalar(select(func.count()).select_from(Report).where(Report.reporter_id == user.id))
+    if reported:
+        lines.append(f"เรื่องที่แจ้ง: {reported} เรื่อง (พี่เลี้ยงและผู้ประสานงานที่ดูแลเห็น รายละเอียดถูกลบ "
+                     f"{ctx.settings.report_purge_days} วันหลังปิดเรื่อง)")
+    return lines
 
 
 def start(turn: Turn, ctx: Context) -> Outcome:

@@ -427,3 +427,14 @@ FLOW_DEFINITION = Flow(
     entry_texts=frozenset(START_TEXTS),
     on_cancel=cancel,
 )
+
+
+def or_report_hint(idle):
+    """Outside any flow, a youth's photo or pin most likely belongs to a report: say how to send one."""
+    def handler(turn: Turn, ctx: Context) -> Outcome:
+        if turn.kind in (TurnKind.IMAGE, TurnKind.LOCATION) and ctx.user.role == Role.YOUTH:
+            return Outcome.reply(replies.text(
+                "ถ้าเห็นคนเดือดร้อน กด \"แจ้งปัญหา\" ก่อนนะคะ แล้วส่งรูปหรือตำแหน่งในขั้นตอนนั้น "
+                "รูปที่ส่งนอกขั้นตอนไม่ได้เก็บไว้ค่ะ", [replies.say_chip("แจ้งปัญหา")]))
+        return idle(turn, ctx)
+    return handler

@@ -241,6 +241,14 @@ def test_a_mentor_who_blocked_the_bot_is_skipped_for_the_coordinators(team, db):
     assert the_report(db).escalation_level == 1
 
 
+def test_a_mentor_blocking_the_bot_sends_their_waiting_reports_up_at_once(team, db):
+    report_steps(team["youth"])
+    team["mentor"].person.unfollow()
+    card = cards(team["province"].inbox())
+    assert len(card) == 1 and the_report(db).ref in card[0]["altText"]
+    assert "mentor_unreachable" in kinds(db, the_report(db).id)
+
+
 def test_the_same_place_and_category_again_within_a_day_is_added_to_the_first_report(team, db, clock):
     youth, mentor = team["youth"], team["mentor"]
     report_steps(youth)
