@@ -20,32 +20,20 @@ from __future__ import annotations
 
 import unicodedata
 
-from sqlalchemy.orm import Session
-
 from bot import postback, replies
 from bot.flows import Context, Flow, Outcome, Turn, TurnKind
-from bot.report_cards import STATUS_LABELS, staff_card
+from bot.report_cards import STATUS_LABELS
 from bot.report_categories import CATEGORIES, UNSPECIFIED, find, label_of, suggest
-from bot.reports import (
-    EventKind,
-    add_event,
-    attach_photos,
-    open_report,
-    possible_duplicate,
-    reports_of,
-    route,
-    tell_handlers,
-)
+from bot.reports import attach_photos, open_report, reports_of, route
 from bot.thai import thai_date
-from handlers import common
-from models import PhotoStatus, Report, ReportPhoto, ReportStatus, Role, UserStatus
+from handlers import common, report_attachments, report_submit
+from models import Report, ReportStatus, Role, UserStatus
 
 FLOW = "report"
 START_TEXTS = frozenset({"แจ้งปัญหา", "แจ้งเหตุ", "แจ้งเรื่อง", "report"})
 MY_REPORTS_TEXTS = ("เรื่องที่แจ้ง", "เรื่องที่ฉันแจ้ง", "my reports")
 DESCRIPTION_MIN, DESCRIPTION_MAX = 5, 1000
-PLACE_MAX = 300
-MAX_PHOTOS = 5
+PLACE_MAX, MAX_PHOTOS = report_attachments.PLACE_MAX, report_attachments.MAX_PHOTOS
 
 ASK_DANGER = ("ตอนนี้มีใครตกอยู่ในอันตราย หรือต้องการความช่วยเหลือด่วนไหมคะ\n"
               "(เช่น กำลังถูกทำร้าย บาดเจ็บ หายตัว หรือถูกขังอยู่)")
@@ -73,16 +61,6 @@ NO_WORDS = frozenset({"ไม่", "ไม่ใช่", "ไม่ค่ะ", "
 ONLY_YOUTH = ("การแจ้งปัญหาผ่านแชทนี้สำหรับ อพม.น้อย ที่สมัครแล้วค่ะ\n\n" + common.EMERGENCY)
 STAFF_HINT = "พี่ดูเรื่องที่น้อง ๆ แจ้งได้ที่ \"เรื่องที่ต้องดูแล\" ค่ะ"
 PHOTO_ONLY = "ขั้นนี้รับเฉพาะรูปภาพค่ะ (วิดีโอ เสียง และไฟล์ยังรับไม่ได้)"
-TOO_MANY_PHOTOS = "รับรูปได้ไม่เกิน {max} รูปต่อเรื่องค่ะ รูปที่เกินไม่ได้บันทึก"
-EXTERNAL_PHOTO = "รูปนี้บอทเปิดไม่ได้ค่ะ ลองส่งเป็นรูปจากในเครื่องอีกครั้งนะคะ"
-NEXT_STEPS = ("ส่งเรื่องแล้วค่ะ เลขที่ {ref}\n"
-              "• {who}ได้รับเรื่องนี้แล้ว\n"
-              "• ถ้ายังไม่มีใครรับเรื่องภายใน {window} ระบบจะส่งต่อถึงผู้ประสานงานจังหวัดเอง\n"
-              "• น้องจะได้รับข้อความเมื่อเรื่องคืบหน้า ดูสถานะได้ที่ \"เรื่องที่แจ้ง\"\n"
-              "ขอบคุณที่ช่วยดูแลชุมชนนะคะ 💚 อย่าเข้าไปเผชิญหน้ากับใครเองนะคะ")
-MERGED = ("เรื่องนี้คล้ายกับเรื่อง {ref} ที่น้องแจ้งไว้เมื่อ {when} (ที่เดียวกัน ประเภทเดียวกัน) "
-          "จึงเพิ่มข้อมูลใหม่เข้าไปในเรื่องเดิมแล้วค่ะ ผู้ดูแลเรื่องเห็นข้อมูลใหม่ด้วย")
-URGENT_COMPLETE = "ส่งรายละเอียดเพิ่มเติมของเรื่องด่วน {ref} แล้วค่ะ ถ้ายังมีอันตรายอยู่ โทร 191 ได้ทันที"
 
 
 def start(turn: Turn, ctx: Context) -> Outcome:
@@ -130,7 +108,7 @@ def answer_danger(turn: Turn, ctx: Context) -> Outcome:
     attach_photos(ctx.db, report, data.get("photo_ids", []), ctx.user)
     route(ctx.db, report, ctx.now, ctx.settings)
     data["report_id"] = report.id
-    sent = DANGER_SENT.format(ref=report.ref, who=_who_gets_it(ctx, report))
+    sent = DANGER_SENT.format(ref=report.ref, who=report_submit.who_has_it(report))
     return Outcome.goto(FLOW, "describe", replies.text(DANGER_NOW),
                         replies.text(sent, [replies.location_chip(CHIP_LOCATION), *common.emergency_chips()]),
                         data=data)
@@ -141,10 +119,6 @@ def _yes_no(turn: Turn) -> bool | None:
         return turn.postback.params.get("yes") == "1"
     text = _clean(turn.text) if turn.kind is TurnKind.TEXT else ""
     return True if text in YES_WORDS else False if text in NO_WORDS else None
-
-
-def _who_gets_it(ctx: Context, report: Report) -> str:
-    return "พี่เลี้ยง" if report.mentor_id and report.escalation_level == 0 else "ผู้ประสานงานจังหวัด"
 
 
 def first_missing(data: dict) -> str:
@@ -186,8 +160,12 @@ def _place_question(ctx: Context, data: dict):
 
 def _photos_question(ctx: Context, data: dict):
     count = len(data.get("photo_ids", []))
-    text = ASK_PHOTOS.format(max=MAX_PHOTOS) if not count else f"ได้รับ {count} รูปแล้ว ส่งเพิ่มได้อีก " \
-        f"{MAX_PHOTOS - count} รูป หรือกด \"{CHIP_PHOTOS_DONE}\""
+    if not count:
+        text = ASK_PHOTOS.format(max=MAX_PHOTOS)
+    elif count < MAX_PHOTOS:
+        text = f"ได้รับ {count} รูปแล้ว ส่งเพิ่มได้อีก {MAX_PHOTOS - count} รูป หรือกด \"{CHIP_PHOTOS_DONE}\""
+    else:
+        text = f"ได้รับครบ {count} รูปแล้วค่ะ กด \"{CHIP_PHOTOS_DONE}\" เพื่อไปต่อ"
     chips = [replies.say_chip(CHIP_PHOTOS_DONE if count else CHIP_NO_PHOTOS)]
     return replies.text(text, chips)
 
@@ -233,7 +211,8 @@ def answer_category(turn: Turn, ctx: Context) -> Outcome:
 
 def answer_place(turn: Turn, ctx: Context) -> Outcome:
     if turn.kind is TurnKind.LOCATION:
-        return ask_next(ctx, _with_location(ctx, ctx.data, turn), replies.text("ได้รับตำแหน่งแล้วค่ะ"))
+        return ask_next(ctx, report_attachments.add_location(ctx, ctx.data, turn.location),
+                        replies.text("ได้รับตำแหน่งแล้วค่ะ"))
     if turn.kind is not TurnKind.TEXT:
         return ask_next(ctx, ctx.data, replies.text("ขั้นนี้ขอเป็นตำแหน่ง (📍) หรือพิมพ์ชื่อสถานที่นะคะ"))
     text = _clean(turn.text)
@@ -266,117 +245,21 @@ def answer_contact(turn: Turn, ctx: Context) -> Outcome:
 def answer_confirm(turn: Turn, ctx: Context) -> Outcome:
     if not (turn.kind is TurnKind.POSTBACK and turn.postback and turn.postback.action == "rp.submit"):
         return ask_next(ctx, ctx.data, replies.text(f"กด \"{CHIP_SEND}\" เพื่อส่งเรื่อง หรือพิมพ์ \"ยกเลิก\""))
-    data = ctx.data
-    if data.get("report_id"):
-        return _complete_urgent(ctx, data)
-    earlier = possible_duplicate(ctx.db, ctx.user, data["category"], ctx.now, data.get("place_text"),
-                                 data.get("latitude"), data.get("longitude"))
-    if earlier is not None:
-        return _merge_into(ctx, earlier, data)
-    report = open_report(ctx.db, ctx.user, ctx.now, urgent=False, submitted=True, **_report_fields(data))
-    attach_photos(ctx.db, report, data.get("photo_ids", []), ctx.user)
-    route(ctx.db, report, ctx.now, ctx.settings)
-    window = f"{ctx.settings.report_ack_normal_hours} ชั่วโมง"
-    text = NEXT_STEPS.format(ref=report.ref, who=_who_gets_it(ctx, report), window=window)
-    return Outcome.end(replies.text(text, [replies.say_chip("เรื่องที่แจ้ง"), replies.say_chip(common.CHIP_EMERGENCY)]))
-
-
-def _report_fields(data: dict) -> dict:
-    return {"category": data["category"], "description": data["description"], "place_text": data.get("place_text"),
-            "latitude": data.get("latitude"), "longitude": data.get("longitude"),
-            "location_label": data.get("location_label"), "contact_ok": data["contact_ok"]}
-
-
-def _complete_urgent(ctx: Context, data: dict) -> Outcome:
-    report = ctx.db.get(Report, data["report_id"])
-    fields = _report_fields(data)
-    for name, value in fields.items():
-        if value is not None or name not in ("latitude", "longitude", "location_label"):
-            setattr(report, name, value)
-    report.submitted_at, report.updated_at = ctx.now, ctx.now
-    attach_photos(ctx.db, report, data.get("photo_ids", []), ctx.user)
-    add_event(ctx.db, report, ctx.now, EventKind.DETAILS_ADDED, ctx.user)
-    update = [replies.text(f"📝 น้องส่งรายละเอียดของเรื่องด่วน {report.ref} ครบแล้ว"),
-              *staff_card(ctx.db, report, report.escalation_level, ctx.timezone)]
-    tell_handlers(ctx.db, report, update, ctx.now)
-    return Outcome.end(replies.text(URGENT_COMPLETE.format(ref=report.ref),
-                                    [replies.say_chip("เรื่องที่แจ้ง"), *common.emergency_chips()]))
-
-
-def _merge_into(ctx: Context, earlier: Report, data: dict) -> Outcome:
-    """Same youth, same category and place within a day: a possible duplicate, added to the earlier case."""
-    duplicate = open_report(ctx.db, ctx.user, ctx.now, urgent=False, submitted=True, **_report_fields(data))
-    duplicate.status, duplicate.duplicate_of_id, duplicate.closed_at = "duplicate", earlier.id, ctx.now
-    duplicate.mentor_id = earlier.mentor_id
-    attach_photos(ctx.db, earlier, data.get("photo_ids", []), ctx.user)
-    add_event(ctx.db, earlier, ctx.now, EventKind.DUPLICATE_ADDED, ctx.user, note=data["description"],
-              duplicate=duplicate.ref)
-    notice = replies.text(f"🔁 น้องแจ้งเรื่อง {earlier.ref} ซ้ำ (ที่เดียวกัน ประเภทเดียวกัน) ข้อมูลใหม่:\n"
-                          f"{data['description'][:1000]}")
-    tell_handlers(ctx.db, earlier, [notice], ctx.now)
-    when = thai_date(earlier.created_at, ctx.timezone)
-    return Outcome.end(replies.text(MERGED.format(ref=earlier.ref, when=when), [replies.say_chip("เรื่องที่แจ้ง")]))
-
-
-def _with_location(ctx: Context, data: dict, turn: Turn) -> dict:
-    location = turn.location
-    label = " ".join(filter(None, (location.title, location.address)))[:PLACE_MAX] or None
-    data = {**data, "latitude": location.latitude, "longitude": location.longitude, "location_label": label,
-            "place_done": True}
-    if data.get("report_id"):
-        _send_location_now(ctx.db, ctx, data)
-    return data
-
-
-def _send_location_now(session: Session, ctx: Context, data: dict) -> None:
-    from linebot.v3.messaging import LocationMessage
-
-    report = session.get(Report, data["report_id"])
-    report.latitude, report.longitude, report.location_label = data["latitude"], data["longitude"], data[
-        "location_label"]
-    report.updated_at = ctx.now
-    add_event(session, report, ctx.now, EventKind.LOCATION_SHARED, ctx.user)
-    pin = LocationMessage(title=f"ตำแหน่งเรื่องด่วน {report.ref}"[:100],
-                          address=(data["location_label"] or "ตำแหน่งที่น้องส่งมา")[:100],
-                          latitude=data["latitude"], longitude=data["longitude"])
-    tell_handlers(session, report, [replies.text(f"📍 น้องส่งตำแหน่งของเรื่องด่วน {report.ref}"), pin], ctx.now)
+    return Outcome.end(*report_submit.submit(ctx, ctx.data))
 
 
 def any_step(turn: Turn, ctx: Context) -> Outcome | None:
     """Photos and pins work in every step; None when the step's own handler should answer."""
     if turn.kind is TurnKind.IMAGE:
-        return _take_photo(turn, ctx)
+        data, answer = report_attachments.add_photo(turn, ctx, ctx.data)
+        if answer is report_attachments.SILENT:
+            return Outcome(data=data)  # one answer for a set of photos, at its last one
+        return ask_next(ctx, data, *([replies.text(answer)] if answer else []))
     if turn.kind is TurnKind.LOCATION and ctx.step not in ("place", "danger"):
-        data = _with_location(ctx, ctx.data, turn)
+        data = report_attachments.add_location(ctx, ctx.data, turn.location)
         sent = "ส่งตำแหน่งถึงผู้ดูแลเรื่องแล้วค่ะ" if data.get("report_id") else "ได้รับตำแหน่งแล้วค่ะ"
         return ask_next(ctx, data, replies.text(sent))
     return None
-
-
-def _take_photo(turn: Turn, ctx: Context) -> Outcome:
-    data = ctx.data
-    photo_ids = list(data.get("photo_ids", []))
-    last_of_set = turn.image_set is None or turn.image_set.index >= turn.image_set.total
-    if not turn.content_from_line:
-        return ask_next(ctx, data, replies.text(EXTERNAL_PHOTO))
-    if len(photo_ids) >= MAX_PHOTOS:
-        first_refusal = not data.get("refused_set") or data.get("refused_set") != _set_id(turn)
-        data = {**data, "refused_set": _set_id(turn)}
-        if first_refusal:
-            return ask_next(ctx, data, replies.text(TOO_MANY_PHOTOS.format(max=MAX_PHOTOS)))
-        return Outcome(data=data)
-    photo = ReportPhoto(report_id=data.get("report_id"), uploader_id=ctx.user.id, line_message_id=turn.message_id,
-                        status=PhotoStatus.PENDING, next_attempt_at=ctx.now, created_at=ctx.now)
-    ctx.db.add(photo)
-    ctx.db.flush()
-    data = {**data, "photo_ids": [*photo_ids, photo.id]}
-    if not last_of_set:
-        return Outcome(data=data)  # one answer for the whole set, at its last photo
-    return ask_next(ctx, data)
-
-
-def _set_id(turn: Turn) -> str:
-    return turn.image_set.id if turn.image_set else turn.message_id or ""
 
 
 def cancel(turn: Turn, ctx: Context) -> Outcome:

@@ -16,7 +16,7 @@ from PIL import ExifTags, Image
 from sqlalchemy import delete, select, update
 
 from app import create_app
-from bot import report_media
+from bot import photo_store, report_media
 from bot.messaging import LineGateway, SendOutcome
 from bot.report_media import (
     MAX_ATTEMPTS,
@@ -276,7 +276,7 @@ def test_bytes_that_are_not_an_image_fail_and_store_nothing(sandbox, db, clock, 
 def test_photo_over_the_size_limit_fails(sandbox, db, clock, fetcher, uploader, media_dir, monkeypatch):
     assert MAX_PHOTO_BYTES == 20 * 1024 * 1024
     data = noisy_png()
-    monkeypatch.setattr(report_media, "MAX_PHOTO_BYTES", len(data) - 1)
+    monkeypatch.setattr(photo_store, "MAX_PHOTO_BYTES", len(data) - 1)
     photo_id = new_photo(db, clock(), send_image(sandbox, data), uploader)
 
     fetcher.run_until_idle()
