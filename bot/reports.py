@@ -56,7 +56,6 @@ class EventKind:
     HANDED_OVER = "handed_over"
     CLOSED = "closed"
     DUPLICATE_ADDED = "duplicate_added"
-    REFUSED = "refused_action"
     PURGED = "purged"
 
 
@@ -183,7 +182,11 @@ def escalate(session: Session, report: Report, now: dt.datetime, settings: Setti
     report.escalation_level = level
     report.next_escalation_at = now + ack_window(report, settings) if level < MAX_LEVEL else None
     report.updated_at = now
-    log.info("report escalated", extra={"report_id": report.id, "level": level, "notified": len(recipients)})
+    if recipients:
+        log.info("report escalated", extra={"report_id": report.id, "level": level, "notified": len(recipients)})
+    else:
+        log.warning("report escalated to nobody: no reachable coordinator", extra={"report_id": report.id,
+                                                                                   "level": level})
     return True
 
 
