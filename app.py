@@ -19,7 +19,7 @@ from bot.messaging import LineGateway
 def create_app(settings: Settings | None = None, *, clock: Clock = system_clock,
                gateway: LineGateway | None = None) -> Flask:
     """Build the Flask app; settings default to the environment. Raises ConfigError on bad configuration."""
-    from bot import cli, health, jobs, joinlink_web, logs, media_web, webhook  # noqa: F401 (jobs registers)
+    from bot import campaign_links, cli, health, jobs, joinlink_web, logs, media_web, webhook  # noqa: F401 (jobs registers)
     from bot.dispatch import Dispatcher
     from bot.processor import EventProcessor
     from bot.services import EXTENSION_KEY, Services
@@ -39,6 +39,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock = system_clock,
     app.register_blueprint(health.blueprint)
     app.register_blueprint(joinlink_web.blueprint)
     app.register_blueprint(media_web.blueprint)
+    app.register_blueprint(campaign_links.blueprint)
     cli.register(app)
     return app
 

@@ -22,7 +22,11 @@ class Postback:
 
 
 def encode(action: str, token: str | None = None, **params: str | int) -> str:
-    """Postback data for a button; raises ValueError if it would not fit LINE's 300 characters."""
+    """Postback data for a button; raises ValueError if it would not fit LINE's 300 characters, or if a
+    parameter would be read back as the action or the conversation token."""
+    reserved = {ACTION_KEY, TOKEN_KEY} & params.keys()
+    if reserved:
+        raise ValueError(f"postback parameter names {sorted(reserved)} are reserved")
     pairs = [(ACTION_KEY, action)]
     if token:
         pairs.append((TOKEN_KEY, token))

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 
 from linebot.v3.messaging import (
+    DatetimePickerAction,
     LocationAction,
     Message,
     MessageAction,
@@ -39,6 +40,13 @@ def postback_chip(label: str, data: str, display_text: str | None = None) -> Qui
 def location_chip(label: str) -> QuickReplyItem:
     """A chip that opens LINE's location picker; the user's pin comes back as a location message."""
     return QuickReplyItem(action=LocationAction(label=label[:MAX_LABEL]))
+
+
+def datetime_chip(label: str, data: str, earliest: str, latest: str) -> QuickReplyItem:
+    """A chip that opens LINE's date-time picker; the choice comes back as a postback with params.datetime
+    ("2026-11-23T09:00", local time as the person picked it)."""
+    return QuickReplyItem(action=DatetimePickerAction(label=label[:MAX_LABEL], data=data, mode="datetime",
+                                                      initial=earliest, min=earliest, max=latest))
 
 
 def call_chip(label: str, phone_number: str) -> QuickReplyItem:

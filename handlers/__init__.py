@@ -2,6 +2,8 @@
 
 from bot.router import Router, normalise_command
 from handlers import (
+    campaign,
+    campaign_youth,
     casework,
     codes,
     common,
@@ -17,7 +19,8 @@ from handlers import (
 
 FLOWS = (onboarding.FLOW_DEFINITION, profile.FLOW_DEFINITION, privacy.FLOW_DEFINITION,
          consent.GUARDIAN_FLOW_DEFINITION, mentor.FLOW_DEFINITION, coordinator.ASSIGN_FLOW_DEFINITION,
-         coordinator.INVITE_FLOW_DEFINITION, report.FLOW_DEFINITION, casework.FLOW_DEFINITION)
+         coordinator.INVITE_FLOW_DEFINITION, report.FLOW_DEFINITION, casework.FLOW_DEFINITION,
+         campaign.FLOW_DEFINITION)
 
 
 def text_commands() -> dict:
@@ -28,7 +31,10 @@ def text_commands() -> dict:
                            (coordinator.MENTORS_TEXTS, coordinator.show_mentors),
                            (coordinator.WAITING_TEXTS, coordinator.show_waiting),
                            (report.MY_REPORTS_TEXTS, report.show_my_reports),
-                           (casework.CASELOAD_TEXTS, casework.show_caseload)):
+                           (casework.CASELOAD_TEXTS, casework.show_caseload),
+                           (campaign.MINE_TEXTS, campaign.show_mine),
+                           (campaign_youth.LATEST_TEXTS, campaign_youth.show_latest),
+                           (campaign_youth.INTERESTS_TEXTS, campaign_youth.show_interests)):
         table.update(dict.fromkeys(words, handler))
     return {normalise_command(text): handler for text, handler in table.items()}
 
@@ -42,7 +48,7 @@ def build_router() -> Router:
         on_stale=common.stale_button,
         text_commands=text_commands(),
         actions={"pf.notify": profile.set_notifications, "mg.guardian": mentor.confirm_guardian,
-                 "mg.newcode": mentor.show_code, **casework.ACTIONS},
+                 "mg.newcode": mentor.show_code, **casework.ACTIONS, **campaign.ACTIONS, **campaign_youth.ACTIONS},
         cancel_texts=frozenset(normalise_command(text) for text in common.CANCEL_COMMANDS),
     )
     for flow in FLOWS:

@@ -4,6 +4,7 @@ from models.access import AccessCode, CodeKind
 from models.audit import AuditEvent
 from models.base import Base
 from models.bulk import BulkSend
+from models.campaign import Campaign, CampaignClick, CampaignShare, CampaignStatus, UserTag
 from models.consent import ConfirmedBy, Consent, ConsentKind
 from models.held import HeldPush
 from models.inbox import InboxEvent, InboxStatus
@@ -14,8 +15,9 @@ from models.richmenu import RichMenu
 from models.user import Conversation, Role, User, UserStatus
 
 __all__ = [
-    "AccessCode", "AuditEvent", "Base", "CodeKind", "BulkSend", "ConfirmedBy", "Consent", "ConsentKind",
+    "AccessCode", "AuditEvent", "Base", "CodeKind", "BulkSend", "Campaign", "CampaignClick", "CampaignShare",
+    "CampaignStatus", "ConfirmedBy", "Consent", "ConsentKind",
     "Conversation", "Heartbeat", "HeldPush", "InboxEvent", "InboxStatus", "Lease", "OutboxKind", "OutboxMessage",
     "OutboxStatus", "PhotoStatus", "Report", "ReportEvent", "ReportPhoto", "ReportStatus", "RichMenu", "Role",
-    "SchedulerTick", "SystemFlag", "User", "UserStatus",
+    "SchedulerTick", "SystemFlag", "User", "UserStatus", "UserTag",
 ]

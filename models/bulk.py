@@ -22,3 +22,4 @@ class BulkSend(Base):
     created_at: Mapped[dt.datetime]
     recipient_total: Mapped[int] = mapped_column(default=0)
     batch_count: Mapped[int] = mapped_column(default=0)
+    campaign_id: Mapped[int | None] = mapped_column(ForeignKey("campaigns.id", ondelete="SET NULL"), index=True)
