@@ -1,25 +1,10 @@
-"""Problem reports: opening one, routing it to the right people, the escalation ladder, the timeline and
-who may act. Handlers call these inside the event's transaction; the scheduler's sweep calls `escalate`.
-
-```mermaid
-flowchart LR
-  open[report sent] -->|mentor reachable| mentor[card to mentor, deadline set]
-  open -->|no mentor / blocked| l1
-  mentor -->|no acknowledgement by deadline| l1[level 1: province coordinators + mentor reminded]
-  l1 -->|still nobody| l2[level 2: national coordinators]
-  l2 -->|still nobody| l3[level 3: everyone once more]
-  mentor & l1 & l2 & l3 -->|acknowledge / note / hand over / close| acted[deadline cleared]
-```
-
-Deadlines: urgent 15 minutes, normal 24 hours (REPORT_ACK_URGENT_MINUTES, REPORT_ACK_HOURS), counted from
-each step; quiet hours never delay them. Each level is a timeline entry with a unique key per report, so a
-sweep that runs twice, or two sweeps at once, notify nobody twice.
+"""Problem reports: opening one, the timeline (who, when, what), who may act, same-day duplicates and the
+lists people see. How a report reaches people and climbs when nobody acts is in bot/escalation.py.
+Handlers call these inside the event's transaction.
 """
-
 from __future__ import annotations
 
 import datetime as dt
-import logging
 import math
 import secrets
 from collections.abc import Iterable, Sequence
@@ -28,20 +13,14 @@ from linebot.v3.messaging import Message
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bot import people, report_cards
 from bot.config import Settings
 from bot.outbox import push_to
-from bot.scheduler import Job, register
 from models import Report, ReportEvent, ReportPhoto, ReportStatus, Role, User, UserStatus
 from models.db import dialect_insert
 
-log = logging.getLogger("bot.reports")
-
 REF_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I/L: read aloud over the phone
-MAX_LEVEL = 3  # 1 province, 2 national, 3 everyone once more; after that the report shows as overdue
 DUPLICATE_WINDOW = dt.timedelta(days=1)
 SAME_PLACE_METRES = 150
-SWEEP_BATCH = 500
 
 
 class EventKind:
@@ -143,62 +122,6 @@ def photos_of(session: Session, report: Report) -> list[ReportPhoto]:
                                 .order_by(ReportPhoto.id)))
 
 
-def route(session: Session, report: Report, now: dt.datetime, settings: Settings) -> None:
-    """Send a new report to its mentor with a deadline, or straight up the ladder when nobody can take it."""
-    mentor = mentor_of(session, report)
-    if reachable(mentor):
-        push_to(session, [mentor], report_cards.staff_card(session, report, 0, settings.tz), now)
-        add_event(session, report, now, EventKind.SENT_TO_MENTOR, key="level:0", notified=[mentor.id])
-        report.next_escalation_at = now + ack_window(report, settings)
-        return
-    reason = "no_mentor" if mentor is None else "mentor_unreachable"
-    add_event(session, report, now, EventKind.MENTOR_UNREACHABLE, reason=reason)
-    escalate(session, report, now, settings)
-
-
-def recipients_at(session: Session, report: Report, level: int) -> list[User]:
-    """Who a level notifies: the province's coordinators (national ones if it has none), then the national
-    ones, then both once more."""
-    province = people.coordinators_of(session, report.province_code)
-    national = people.coordinators_of(session, None)
-    chosen = {1: province, 2: national}.get(level, province + national)
-    unique = {user.id: user for user in chosen}
-    return [user for user in unique.values() if reachable(user)]
-
-
-def escalate(session: Session, report: Report, now: dt.datetime, settings: Settings) -> bool:
-    """Climb one level: notify that level, remind the mentor, set the next deadline. False (and nothing
-    sent) when another sweep already took this level."""
-    level = report.escalation_level + 1
-    recipients = recipients_at(session, report, level)
-    if not add_event(session, report, now, EventKind.ESCALATED, key=f"level:{level}", level=level,
-                     notified=[user.id for user in recipients]):
-        report.escalation_level = level  # taken by another sweep: catch up, notify nobody
-        return False
-    push_to(session, recipients, report_cards.staff_card(session, report, level, settings.tz), now)
-    mentor = mentor_of(session, report)
-    if reachable(mentor) and mentor not in recipients:
-        push_to(session, [mentor], [report_cards.mentor_reminder(report, level)], now)
-    report.escalation_level = level
-    report.next_escalation_at = now + ack_window(report, settings) if level < MAX_LEVEL else None
-    report.updated_at = now
-    if recipients:
-        log.info("report escalated", extra={"report_id": report.id, "level": level, "notified": len(recipients)})
-    else:
-        log.warning("report escalated to nobody: no reachable coordinator", extra={"report_id": report.id,
-                                                                                   "level": level})
-    return True
-
-
-def due_for_escalation(session: Session, now: dt.datetime, limit: int = SWEEP_BATCH) -> list[Report]:
-    """Open reports whose deadline passed, oldest deadline first, locked (skipping ones another sweep holds)."""
-    query = (select(Report).where(Report.next_escalation_at <= now, Report.status == ReportStatus.OPEN)
-             .order_by(Report.next_escalation_at, Report.id).limit(limit))
-    if session.get_bind().dialect.name == "postgresql":
-        query = query.with_for_update(skip_locked=True)
-    return list(session.scalars(query))
-
-
 def notified_people(session: Session, report: Report) -> list[User]:
     """Everyone the report was sent to so far (mentor and escalation levels), still reachable."""
     ids: set[int] = set()
@@ -271,31 +194,3 @@ def find_by_ref(session: Session, ref: str) -> Report | None:
 def locked(session: Session, report_id: int) -> Report | None:
     """The report, locked for this transaction (PostgreSQL), so two staff acting at once are serialised."""
     return session.scalar(select(Report).where(Report.id == report_id).with_for_update())
-
-
-def sweep(session: Session, now: dt.datetime, settings: Settings) -> int:
-    """The scheduled job: climb one level for every open report whose deadline passed."""
-    climbed = 0
-    while True:
-        due = due_for_escalation(session, now)
-        for report in due:
-            climbed += escalate(session, report, now, settings)
-            if report.next_escalation_at is not None and report.next_escalation_at <= now:
-                report.next_escalation_at = now + ack_window(report, settings)  # never twice in one sweep
-        session.flush()
-        if len(due) < SWEEP_BATCH:
-            return climbed
-
-
-register(Job("report-escalation", dt.timedelta(seconds=30), sweep, needs_settings=True))
-
-
-def escalate_waiting_on(session: Session, mentor: User, now: dt.datetime, settings: Settings) -> int:
-    """A mentor blocked the bot: their reports still waiting for them go up the ladder now, not at the deadline."""
-    query = select(Report).where(Report.mentor_id == mentor.id, Report.status == ReportStatus.OPEN,
-                                 Report.escalation_level == 0).with_for_update()
-    waiting = list(session.scalars(query))
-    for report in waiting:
-        add_event(session, report, now, EventKind.MENTOR_UNREACHABLE, reason="mentor_blocked")
-        escalate(session, report, now, settings)
-    return len(waiting)

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from sqlalchemy import update
 
-from bot import replies, reports
+from bot import escalation, replies
 from bot.flows import Context, Outcome, Turn
 from handlers import common, onboarding
 from models import OutboxKind, OutboxMessage, OutboxStatus, Role
@@ -34,5 +34,5 @@ def on_unfollow(turn: Turn, ctx: Context) -> Outcome:
         OutboxMessage.kind.in_((OutboxKind.PUSH, OutboxKind.REPLY, OutboxKind.LINK_RICH_MENU)),
     ).values(status=OutboxStatus.FAILED, last_error="recipient blocked the bot"))
     if ctx.user.role == Role.MENTOR:
-        reports.escalate_waiting_on(ctx.db, ctx.user, ctx.now, ctx.settings)
+        escalation.escalate_waiting_on(ctx.db, ctx.user, ctx.now, ctx.settings)
     return Outcome()

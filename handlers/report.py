@@ -21,10 +21,11 @@ from __future__ import annotations
 import unicodedata
 
 from bot import postback, replies
+from bot.escalation import route
 from bot.flows import Context, Flow, Outcome, Turn, TurnKind
 from bot.report_cards import STATUS_LABELS
 from bot.report_categories import CATEGORIES, UNSPECIFIED, find, label_of, suggest
-from bot.reports import attach_photos, open_report, reports_of, route
+from bot.reports import attach_photos, open_report, reports_of
 from bot.thai import thai_date
 from handlers import common, report_attachments, report_submit
 from models import Report, ReportStatus, Role, UserStatus

@@ -7,17 +7,10 @@ from __future__ import annotations
 from linebot.v3.messaging import Message
 
 from bot import replies
+from bot.escalation import route
 from bot.flows import Context
 from bot.report_cards import staff_card
-from bot.reports import (
-    EventKind,
-    add_event,
-    attach_photos,
-    open_report,
-    possible_duplicate,
-    route,
-    tell_handlers,
-)
+from bot.reports import EventKind, add_event, attach_photos, open_report, possible_duplicate, tell_handlers
 from bot.thai import thai_date
 from handlers import common
 from models import Report

@@ -10,7 +10,7 @@ import threading
 import pytest
 from sqlalchemy import func, select
 
-from bot import postback, report_purge, reports
+from bot import escalation, postback, report_purge
 from bot.services import services
 from models import AuditEvent, Report, ReportEvent, ReportPhoto, ReportStatus
 from tests.chat import Chat, texts
@@ -64,7 +64,7 @@ def cards(messages: list[dict]) -> list[dict]:
 
 def sweep(app, db, clock) -> int:
     with db.transaction() as session:
-        return reports.sweep(session, clock(), services(app).settings)
+        return escalation.sweep(session, clock(), services(app).settings)
 
 
 def tap_data(chat: Chat, data: str) -> list[dict]:
