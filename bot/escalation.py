@@ -76,14 +76,14 @@ def sweep(session: Session, now: dt.datetime, settings: Settings) -> int:
     """The scheduled job: climb one level for open reports whose deadline passed (at most MAX_PER_RUN)."""
     coordinators, climbed = Coordinators(session), 0
     for _ in range(MAX_PER_RUN // SWEEP_BATCH):
-        due = due_for_escalation(session, now)
+        due = due_for_escalation(session, now, SWEEP_BATCH)
         climbed += climb(session, due, now, settings, coordinators)
         if len(due) < SWEEP_BATCH:
             break
     return climbed
 
 
-def due_for_escalation(session: Session, now: dt.datetime, limit: int = SWEEP_BATCH) -> list[Report]:
+def due_for_escalation(session: Session, now: dt.datetime, limit: int) -> list[Report]:
     """Open reports whose deadline passed, oldest deadline first, locked (skipping ones another sweep holds)."""
     query = (select(Report).where(Report.next_escalation_at <= now, Report.status == ReportStatus.OPEN)
              .order_by(Report.next_escalation_at, Report.id).limit(limit))

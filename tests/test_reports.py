@@ -406,3 +406,19 @@ def test_staff_see_their_caseload_waiting_first(team, db):
     assert report.ref in str(mentor.tap(report.ref))
     assert "สำหรับพี่เลี้ยง" in texts(youth.say("เรื่องที่ต้องดูแล"))
     assert report.ref in texts(team["national"].say("เรื่องที่ต้องดูแล")), "national coordinators see every province"
+
+
+def test_a_backlog_after_downtime_drains_over_several_sweeps(app, runner, sandbox, worker, db, clock, monkeypatch):
+    coordinator = staff(runner, sandbox, worker, "coordinator", "เชียงใหม่", "วิภา")
+    mentor = staff(runner, sandbox, worker, "mentor_invite", "เชียงใหม่", "สมชาย")
+    code = group_code(mentor)
+    for index in range(3):
+        youth = Chat(sandbox, worker, sandbox.user())
+        register(youth, code=code)
+        report_steps(youth, place=f"ซอย {index}")
+    coordinator.inbox()
+    monkeypatch.setattr(escalation, "SWEEP_BATCH", 1)
+    monkeypatch.setattr(escalation, "MAX_PER_RUN", 2)
+    clock.advance(days=3)
+    assert [sweep(app, db, clock), sweep(app, db, clock), sweep(app, db, clock)] == [2, 1, 0]
+    assert len(cards(coordinator.inbox())) == 3
