@@ -225,16 +225,17 @@ def _chips_for(step: str | None, ctx: Context) -> list:
         "image": [replies.say_chip(CHIP_NO_IMAGE)],
         "tags": [replies.say_chip(CHIP_NO_TAG), *(replies.say_chip(tag) for tag in SUGGESTED_TAGS)],
         "audience": [replies.say_chip(label) for label in _audience_labels(ctx.user)],
-        "when": [replies.say_chip(CHIP_NOW), _time_picker(ctx)],
+        "when": [replies.say_chip(CHIP_NOW), _time_picker(ctx, CHIP_PICK_TIME, postback.encode("cmp.when", ctx.token))],
     }.get(step or "", [])
     return [*chips, replies.say_chip("ยกเลิก")][:13]
 
 
-def _time_picker(ctx: Context):
+def _time_picker(ctx: Context, label: str, data: str):
+    """LINE's date-time picker, from five minutes ahead to a year ahead (Bangkok time)."""
     local = ctx.now.astimezone(ctx.timezone)
     earliest = (local + dt.timedelta(minutes=5)).strftime("%Y-%m-%dT%H:%M")
     latest = (local + dt.timedelta(days=365)).strftime("%Y-%m-%dT%H:%M")
-    return replies.datetime_chip(CHIP_PICK_TIME, postback.encode("cmp.when", ctx.token), earliest, latest)
+    return replies.datetime_chip(label, data, earliest, latest)
 
 
 def show_mine(turn: Turn, ctx: Context) -> Outcome:
@@ -250,7 +251,8 @@ def show_mine(turn: Turn, ctx: Context) -> Outcome:
         if campaign.status == CampaignStatus.SCHEDULED:
             cancel = postback.encode("cmp.cancel", k=campaign.id)
             chips.append(replies.postback_chip(f"ยกเลิก {campaign.title}"[:20], cancel, f"ยกเลิกแคมเปญ {campaign.title}"))
-    return Outcome.reply(replies.text("\n\n".join(lines)[:4900], [*chips[:12], replies.say_chip("ส่งข่าว")]))
+            chips.append(_time_picker(ctx, f"เลื่อน {campaign.title}", postback.encode("cmp.resched", k=campaign.id)))
+    return Outcome.reply(replies.text("\n\n".join(lines)[:4900], [*chips[:12], replies.say_chip("ส่งข่าว")][:13]))
 
 
 def _campaign_line(ctx: Context, campaign: Campaign) -> str:
@@ -272,10 +274,31 @@ def _campaign_line(ctx: Context, campaign: Campaign) -> str:
     return line
 
 
-def cancel_campaign(turn: Turn, ctx: Context) -> Outcome:
+def _own_campaign(turn: Turn, ctx: Context) -> Campaign | None:
+    """The sender's own campaign a button is about (None for anyone else's, or a forged id)."""
     raw = turn.postback.params.get("k", "") if turn.postback else ""
     campaign = ctx.db.get(Campaign, int(raw)) if raw.isdigit() and len(raw) < 12 else None
-    if campaign is None or campaign.created_by_id != ctx.user.id:
+    return campaign if campaign is not None and campaign.created_by_id == ctx.user.id else None
+
+
+def reschedule(turn: Turn, ctx: Context) -> Outcome:
+    """A new send time picked for a scheduled campaign (checked again: past, a year ahead, permission)."""
+    campaign = _own_campaign(turn, ctx)
+    if campaign is None:
+        return Outcome.reply(replies.text("ปุ่มนี้ใช้กับแคมเปญนี้ไม่ได้ค่ะ"))
+    try:
+        send_at = campaigns.parse_send_time(turn.postback_params.get("datetime"), ctx.now, ctx.timezone)
+        campaigns.edit(ctx.db, campaign, ctx.user, ctx.now, ctx.settings, send_at=send_at)
+    except campaigns.Refused as refused:
+        return Outcome.reply(replies.text(str(refused), [replies.say_chip("แคมเปญของฉัน")]))
+    return Outcome.reply(replies.text(
+        f"เลื่อนแคมเปญ “{campaign.title}” เป็น {thai_datetime(campaign.send_at, ctx.timezone)} แล้วค่ะ",
+        [replies.say_chip("แคมเปญของฉัน")]))
+
+
+def cancel_campaign(turn: Turn, ctx: Context) -> Outcome:
+    campaign = _own_campaign(turn, ctx)
+    if campaign is None:
         return Outcome.reply(replies.text("ปุ่มนี้ใช้กับแคมเปญนี้ไม่ได้ค่ะ"))
     try:
         cancelled = campaigns.cancel(ctx.db, campaign, ctx.user, ctx.now)
@@ -297,4 +320,4 @@ FLOW_DEFINITION = Flow(
     start=start,
     entry_texts=START_TEXTS,
 )
-ACTIONS = {"cmp.cancel": cancel_campaign}
+ACTIONS = {"cmp.cancel": cancel_campaign, "cmp.resched": reschedule}

@@ -126,6 +126,12 @@ def test_scheduled_campaigns_wait_and_can_be_cancelled_until_they_start(app, run
 
     listing = coordinator.say("แคมเปญของฉัน")
     assert "ตั้งเวลา" in texts(listing)
+    later = coordinator.actions()["เลื่อน วันอาสาแห่งชาติ"[:20]]
+    coordinator.person.tap_postback(later["data"], params={"datetime": "2026-11-24T08:30"})
+    assert "24 พ.ย. 2569" in texts(coordinator.inbox())
+    coordinator.person.tap_postback(later["data"], params={"datetime": "2025-01-01T08:30"})
+    assert "ผ่าน" in texts(coordinator.inbox()), "a time in the past is refused"
+    coordinator.say("แคมเปญของฉัน")
     assert "ยกเลิกแคมเปญ" in texts(coordinator.tap("ยกเลิก วันอาสาแห่งชาติ"[:20]))
     clock.advance(days=1)
     assert dispatch(app, db, clock) == 0 and youth.inbox() == []
@@ -134,6 +140,20 @@ def test_scheduled_campaigns_wait_and_can_be_cancelled_until_they_start(app, run
         assert campaign.status == CampaignStatus.CANCELLED
     coordinator.person.tap_postback(postback.encode("cmp.cancel", k=campaign.id))
     assert "ยกเลิกไปแล้ว" in texts(coordinator.inbox())
+
+
+def test_the_same_confirm_tapped_twice_schedules_one_campaign(runner, sandbox, worker, db):
+    coordinator = staff(runner, sandbox, worker, "coordinator", "เชียงใหม่", "วิภา")
+    youth = Chat(sandbox, worker, sandbox.user())
+    register(youth)
+    compose(coordinator)
+    data = coordinator.actions()["ยืนยันส่ง"]["data"]
+    coordinator.person.tap_postback(data)
+    coordinator.person.tap_postback(data)
+    answers = texts(coordinator.inbox())
+    assert answers.count("ภายใน 1 นาที") == 1 and "หมดอายุ" in answers
+    with db.transaction() as session:
+        assert session.query(Campaign).count() == 1
 
 
 def test_youth_cannot_send_and_a_forged_cancel_changes_nothing(app, runner, sandbox, worker, db, clock):
