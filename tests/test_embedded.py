@@ -130,8 +130,12 @@ def test_embedded_demo_sends_a_campaign_composed_in_the_chat_to_another_user(emb
     for text in ("ส่งข่าว", "ชวนทำความดีวันเสาร์", "เสาร์นี้มาช่วยกันเก็บขยะริมคลองนะ", "ไม่มีลิงก์", "ไม่มีรูป",
                  "ไม่ระบุแท็ก", "พี่เลี้ยง ในจังหวัด", "ส่งเลย"):
         say(coordinator, text)
-    confirm = next(item["action"] for item in inbox(coordinator)[-1]["quickReply"]["items"]
-                   if item["action"]["label"] == "ยืนยันส่ง")
+    def confirm_chip():
+        items = (inbox(coordinator)[-1].get("quickReply") or {}).get("items", [])
+        return next((item["action"] for item in items if item["action"]["label"] == "ยืนยันส่ง"), None)
+
+    confirm = wait_for(confirm_chip)  # the preview's messages may still be arriving
+    assert confirm, inbox(coordinator)[-3:]
     http_json("POST", f"{sandbox}/sandbox/users/{coordinator}/postback", {"data": confirm["data"]})
     card = wait_for(lambda: [m for m in inbox(mentor) if m["type"] == "flex" and "ทำความดี" in m["altText"]],
                     timeout=60)
