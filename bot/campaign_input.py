@@ -22,8 +22,8 @@ from PIL import Image, ImageOps
 from pythainlp.util import thai_digit_to_arabic_digit
 from pythainlp.util.date import thai_abbr_months, thai_full_months
 
-from bot.config import Settings, _uses_local_line
-from bot.photo_store import ACCEPTED_FORMATS, MAX_PIXELS, _jpeg, _plain_rgb
+from bot.config import Settings, uses_local_line
+from bot.photo_store import ACCEPTED_FORMATS, MAX_PIXELS, jpeg_bytes, plain_rgb
 from bot.textinput import Refused, normalised
 from bot.thai import thai_datetime
 
@@ -89,7 +89,7 @@ def clean_image_url(url: str | None, settings: Settings | None = None) -> str | 
     if not link:
         return None
     parts = urlsplit(link)
-    local = settings is not None and parts.scheme == "http" and _uses_local_line(settings, parts)
+    local = settings is not None and parts.scheme == "http" and uses_local_line(settings, parts)
     if not parts.hostname or any(ch.isspace() for ch in link) or not (parts.scheme == "https" or local):
         raise Refused("ลิงก์รูปต้องขึ้นต้นด้วย https:// ค่ะ (LINE แสดงรูปจาก https เท่านั้น)")
     if len(link) > LINK_MAX:
@@ -143,13 +143,13 @@ def encode_campaign_image(data: bytes) -> bytes:
             if image.width * image.height > MAX_PIXELS:
                 raise Refused("รูปนี้ใหญ่เกินไปค่ะ ลองย่อรูปก่อนนะคะ")
             image.draft("RGB", (IMAGE_MAX_SIDE, IMAGE_MAX_SIDE))
-            picture = _plain_rgb(ImageOps.exif_transpose(image))
+            picture = plain_rgb(ImageOps.exif_transpose(image))
     except Refused:
         raise
     except (OSError, ValueError, SyntaxError, Image.DecompressionBombError, EOFError):
         raise Refused("ไฟล์นี้ไม่ใช่รูปภาพค่ะ ส่งรูป JPEG หรือ PNG นะคะ") from None
     picture.thumbnail((IMAGE_MAX_SIDE, IMAGE_MAX_SIDE), Image.Resampling.LANCZOS)
-    return _jpeg(picture, quality=85)
+    return jpeg_bytes(picture, quality=85)
 
 
 def stored_image_path(settings: Settings, name: str) -> Path | None:

@@ -206,12 +206,12 @@ def _check_public_base_url(settings: Settings) -> None:
         raise ConfigError(f"PUBLIC_BASE_URL must not end with a slash, got {url!r}")
     if parts.scheme == "http" and settings.environment == "production":
         raise ConfigError("PUBLIC_BASE_URL must be https:// in production (LINE loads images only over https)")
-    if parts.scheme == "http" and not _uses_local_line(settings, parts):
+    if parts.scheme == "http" and not uses_local_line(settings, parts):
         raise ConfigError("PUBLIC_BASE_URL must be https:// (LINE loads images only over https); "
                           "http:// is only for a loopback address with the local sandbox")
 
 
-def _uses_local_line(settings: Settings, public_parts) -> bool:
+def uses_local_line(settings: Settings, public_parts) -> bool:
     """The bot talks to the sandbox on loopback, and its public address is a loopback one too."""
     sandbox = settings.uses_sandbox or _is_loopback(urlsplit(settings.line_api_base_url).hostname)
     return sandbox and _is_loopback(public_parts.hostname)

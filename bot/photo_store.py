@@ -80,21 +80,21 @@ def encode_photo(data: bytes) -> tuple[bytes, bytes]:
             if image.width * image.height > MAX_PIXELS:
                 raise PhotoRejected(f"too many pixels: {image.width}x{image.height}")
             image.draft("RGB", (ORIGINAL_MAX_SIDE, ORIGINAL_MAX_SIDE))  # JPEG: decode at a smaller scale
-            picture = _plain_rgb(ImageOps.exif_transpose(image))
+            picture = plain_rgb(ImageOps.exif_transpose(image))
     except PhotoRejected:
         raise
     except (OSError, ValueError, SyntaxError, Image.DecompressionBombError, EOFError):
         raise PhotoRejected("not an image (or an unreadable one)") from None
     picture.thumbnail((ORIGINAL_MAX_SIDE, ORIGINAL_MAX_SIDE), Image.Resampling.LANCZOS)
-    original = _jpeg(picture, quality=85)
+    original = jpeg_bytes(picture, quality=85)
     picture.thumbnail((PREVIEW_MAX_SIDE, PREVIEW_MAX_SIDE), Image.Resampling.LANCZOS)
-    preview = _jpeg(picture, quality=80)
+    preview = jpeg_bytes(picture, quality=80)
     if len(preview) >= PREVIEW_MAX_BYTES:  # cannot happen at 240 px, but LINE would refuse it
         raise PhotoRejected("preview too large")
     return original, preview
 
 
-def _plain_rgb(image: Image.Image) -> Image.Image:
+def plain_rgb(image: Image.Image) -> Image.Image:
     """The picture alone: sRGB, transparency flattened on white, no metadata (EXIF, GPS, XMP, comments)."""
     icc = image.info.get("icc_profile")
     if icc and image.mode in ("RGB", "CMYK"):
@@ -112,7 +112,7 @@ def _plain_rgb(image: Image.Image) -> Image.Image:
     return image
 
 
-def _jpeg(image: Image.Image, quality: int) -> bytes:
+def jpeg_bytes(image: Image.Image, quality: int) -> bytes:
     out = io.BytesIO()
     image.save(out, "JPEG", quality=quality, optimize=True)
     return out.getvalue()
