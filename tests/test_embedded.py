@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.polling import wait_for
+from tests.polling import wait_for, wait_until
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -109,33 +109,33 @@ def test_embedded_demo_sends_a_campaign_composed_in_the_chat_to_another_user(emb
     port, lines = embedded_bot
     sandbox = f"http://127.0.0.1:{port + 1}"
 
-    def person(name: str, code_line: str) -> str:
-        code = next(line.rsplit(" ", 1)[1].strip() for line in lines if code_line in line)
-        user = http_json("POST", f"{sandbox}/sandbox/users", {"displayName": name})["userId"]
-        for text in (code, name):
-            http_json("POST", f"{sandbox}/sandbox/users/{user}/text", {"text": text})
-        wait_for(lambda: "บันทึกแล้ว" in json.dumps(inbox(user), ensure_ascii=False))
-        return user
-
     def inbox(user: str) -> list[dict]:
         return http_json("GET", f"{sandbox}/sandbox/users/{user}/messages")
 
-    def say(user: str, text: str) -> None:
+    def say(user: str, text: str, expect: str) -> None:
+        """Send and wait for an answer that contains `expect` (fails the test, saying so, if it never comes)."""
         seen = len(inbox(user))
         http_json("POST", f"{sandbox}/sandbox/users/{user}/text", {"text": text})
-        wait_for(lambda: len(inbox(user)) > seen)
+        wait_until(lambda: expect in json.dumps(inbox(user)[seen:], ensure_ascii=False), 60,
+                   f"the answer to {text!r} containing {expect!r}")
+
+    def person(name: str, code_line: str) -> str:
+        code = next(line.rsplit(" ", 1)[1].strip() for line in lines if code_line in line)
+        user = http_json("POST", f"{sandbox}/sandbox/users", {"displayName": name})["userId"]
+        say(user, code, "ชื่อ")
+        say(user, name, "บันทึกแล้ว")
+        return user
 
     mentor = person("สมชาย", "mentor of Bangkok")
     coordinator = person("วิภา", "coordinator of Bangkok")
-    for text in ("ส่งข่าว", "ชวนทำความดีวันเสาร์", "เสาร์นี้มาช่วยกันเก็บขยะริมคลองนะ", "ไม่มีลิงก์", "ไม่มีรูป",
-                 "ไม่ระบุแท็ก", "พี่เลี้ยง ในจังหวัด", "ส่งเลย"):
-        say(coordinator, text)
-    def confirm_chip():
-        items = (inbox(coordinator)[-1].get("quickReply") or {}).get("items", [])
-        return next((item["action"] for item in items if item["action"]["label"] == "ยืนยันส่ง"), None)
-
-    confirm = wait_for(confirm_chip)  # the preview's messages may still be arriving
-    assert confirm, inbox(coordinator)[-3:]
+    for text, expect in (("ส่งข่าว", "ขั้นที่ 1"), ("ชวนทำความดีวันเสาร์", "ขั้นที่ 2"),
+                         ("เสาร์นี้มาช่วยกันเก็บขยะริมคลองนะ", "ขั้นที่ 3"), ("ไม่มีลิงก์", "ขั้นที่ 4"),
+                         ("ไม่มีรูป", "ขั้นที่ 5"), ("ไม่ระบุแท็ก", "ขั้นที่ 6"), ("พี่เลี้ยง ในจังหวัด", "ขั้นสุดท้าย"),
+                         ("ส่งเลย", "ตัวอย่าง")):
+        say(coordinator, text, expect)
+    wait_until(lambda: "quickReply" in inbox(coordinator)[-1], 30, "the preview's last message with its chips")
+    confirm = next(item["action"] for item in inbox(coordinator)[-1]["quickReply"]["items"]
+                   if item["action"]["label"] == "ยืนยันส่ง")
     http_json("POST", f"{sandbox}/sandbox/users/{coordinator}/postback", {"data": confirm["data"]})
     card = wait_for(lambda: [m for m in inbox(mentor) if m["type"] == "flex" and "ทำความดี" in m["altText"]],
                     timeout=60)
