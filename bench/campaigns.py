@@ -34,31 +34,17 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench_db import fresh_postgres  # noqa: E402
 from sqlalchemy import create_engine, func, select, update  # noqa: E402
-from sqlalchemy.engine import make_url  # noqa: E402
 
 from bot.thai import PROVINCES  # noqa: E402
 from models import BulkSend, Campaign, CampaignStatus, OutboxMessage, User  # noqa: E402
-from models.schema import upgrade_to_head  # noqa: E402
 
 DEFAULT_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/bench_campaigns"
 TAG = "ยาเสพติด"
 DAY_RUN = dt.datetime(2026, 11, 23, 3, 0, tzinfo=dt.UTC)  # 10:00 in Bangkok
 NIGHT_RUN = dt.datetime(2026, 11, 23, 15, 0, tzinfo=dt.UTC)  # 22:00
 TARGET_S = 2.0
-
-
-def fresh_database(url: str) -> str:
-    parsed = make_url(url)
-    if not (parsed.database or "").startswith("bench"):
-        raise SystemExit(f"refusing to drop database {parsed.database!r}: its name must start with 'bench'")
-    admin = create_engine(parsed.set(database="postgres"), isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.exec_driver_sql(f'DROP DATABASE IF EXISTS "{parsed.database}" WITH (FORCE)')
-        connection.exec_driver_sql(f'CREATE DATABASE "{parsed.database}"')
-    admin.dispose()
-    upgrade_to_head(url)
-    return url
 
 
 def seed(url: str, users: int, now: dt.datetime) -> float:
@@ -151,7 +137,7 @@ def main() -> None:
     from models.db import Database
 
     configure("WARNING")
-    url = fresh_database(args.database_url)
+    url = fresh_postgres(args.database_url)
     seed_seconds = seed(url, args.users, DAY_RUN)
     settings = Settings(database_url=url, environment="development", public_base_url="https://bot.example.org",
                         line_bot_basic_id="@aphmnoi").validated()

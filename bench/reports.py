@@ -55,8 +55,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench_db import fresh_postgres  # noqa: E402
 from sqlalchemy import create_engine, event, func, insert, select  # noqa: E402
-from sqlalchemy.engine import make_url  # noqa: E402
 
 from bench.delivery import machine_cpu_seconds, postgres_cpu_seconds, process_cpu_seconds  # noqa: E402
 from bench.webhook import SECRET, TOKEN  # noqa: E402
@@ -79,17 +79,9 @@ MAX_SWEEP_S = 120  # a sweep expected to take longer is left out of the default 
 # -- databases ------------------------------------------------------------------------------------------------
 def fresh_database(url: str | None, workdir: Path, part: str) -> str:
     """A new, migrated database: a temporary SQLite file, or the named PostgreSQL database dropped and created."""
-    if url is None:
-        url = f"sqlite:///{workdir / f'{part}.sqlite3'}"
-    else:
-        parsed = make_url(url)
-        if not (parsed.database or "").startswith("bench"):
-            raise SystemExit(f"refusing to drop database {parsed.database!r}: its name must start with 'bench'")
-        admin = create_engine(parsed.set(database="postgres"), isolation_level="AUTOCOMMIT")
-        with admin.connect() as connection:
-            connection.exec_driver_sql(f'DROP DATABASE IF EXISTS "{parsed.database}" WITH (FORCE)')
-            connection.exec_driver_sql(f'CREATE DATABASE "{parsed.database}"')
-        admin.dispose()
+    if url is not None:
+        return fresh_postgres(url)
+    url = f"sqlite:///{workdir / f'{part}.sqlite3'}"
     upgrade_to_head(url)
     return url
 

@@ -10,7 +10,6 @@ action 1,000 characters, an image message 10 MB over https only.
 from __future__ import annotations
 
 import datetime as dt
-import io
 import os
 import re
 import secrets
@@ -18,12 +17,11 @@ import unicodedata
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from PIL import Image, ImageOps
 from pythainlp.util import thai_digit_to_arabic_digit
 from pythainlp.util.date import thai_abbr_months, thai_full_months
 
 from bot.config import Settings, uses_local_line
-from bot.photo_store import ACCEPTED_FORMATS, MAX_PIXELS, jpeg_bytes, plain_rgb
+from bot.photo_store import PhotoRejected, decode_picture, jpeg_bytes
 from bot.textinput import Refused, normalised
 from bot.thai import thai_datetime
 
@@ -136,19 +134,13 @@ def store_campaign_image(settings: Settings, data: bytes) -> str:
 
 def encode_campaign_image(data: bytes) -> bytes:
     """The JPEG to store for an uploaded image, or Refused (too big, not an image)."""
-    if len(data) > IMAGE_MAX_BYTES:
-        raise Refused(f"รูปใหญ่ {len(data) / 1024 / 1024:.1f} MB เกิน 10 MB ที่ LINE รับได้ค่ะ ลองย่อรูปก่อนนะคะ")
     try:
-        with Image.open(io.BytesIO(data), formats=ACCEPTED_FORMATS) as image:
-            if image.width * image.height > MAX_PIXELS:
-                raise Refused("รูปนี้ใหญ่เกินไปค่ะ ลองย่อรูปก่อนนะคะ")
-            image.draft("RGB", (IMAGE_MAX_SIDE, IMAGE_MAX_SIDE))
-            picture = plain_rgb(ImageOps.exif_transpose(image))
-    except Refused:
-        raise
-    except (OSError, ValueError, SyntaxError, Image.DecompressionBombError, EOFError):
-        raise Refused("ไฟล์นี้ไม่ใช่รูปภาพค่ะ ส่งรูป JPEG หรือ PNG นะคะ") from None
-    picture.thumbnail((IMAGE_MAX_SIDE, IMAGE_MAX_SIDE), Image.Resampling.LANCZOS)
+        picture = decode_picture(data, IMAGE_MAX_BYTES, IMAGE_MAX_SIDE)
+    except PhotoRejected as rejected:
+        raise Refused({
+            "too_large": f"รูปใหญ่ {len(data) / 1024 / 1024:.1f} MB เกิน 10 MB ที่ LINE รับได้ค่ะ ลองย่อรูปก่อนนะคะ",
+            "too_many_pixels": "รูปนี้ใหญ่เกินไปค่ะ ลองย่อรูปก่อนนะคะ",
+        }.get(rejected.reason, "ไฟล์นี้ไม่ใช่รูปภาพค่ะ ส่งรูป JPEG หรือ PNG นะคะ")) from None
     return jpeg_bytes(picture, quality=85)
 
 

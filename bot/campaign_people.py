@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable
 
-from sqlalchemy import delete, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.campaign_audience import INTEREST, MUTED, audience_of
@@ -51,11 +51,6 @@ def set_interest(session: Session, user: User, tag: str, now: dt.datetime) -> st
         raise Refused("ขอชื่อเรื่องที่สนใจด้วยค่ะ เช่น ยาเสพติด")
     _set_tag(session, user, cleaned[0], INTEREST, now)
     return cleaned[0]
-
-
-def forget_tag(session: Session, user: User, tag: str) -> None:
-    """Neither an interest nor muted any more."""
-    session.execute(delete(UserTag).where(UserTag.user_id == user.id, UserTag.tag == tag))
 
 
 def tags_of(session: Session, user: User) -> dict[str, str]:

@@ -14,6 +14,7 @@ import random
 import socket
 import threading
 import uuid
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
@@ -37,6 +38,17 @@ HEARTBEAT_EVERY = dt.timedelta(seconds=5)
 REPLY_RETRY_AFTER = dt.timedelta(seconds=1)
 RICH_MENU_LINK = "rich_menu_link"  # the endpoint name of link and unlink (rate limit and metrics)
 RICH_MENU_LINK_RATE = 2000.0  # LINE's limit per second for linking a rich menu to a user
+
+
+def until_idle(run_once: Callable[[], int], max_rounds: int) -> int:
+    """Call `run_once` until it handles nothing (at most `max_rounds` times); returns how much it handled."""
+    total = 0
+    for _ in range(max_rounds):
+        handled = run_once()
+        if handled == 0:
+            break
+        total += handled
+    return total
 
 
 def backoff(attempts: int, rng: random.Random) -> dt.timedelta:
@@ -100,13 +112,7 @@ class DeliveryWorker:
     def run_until_idle(self, max_rounds: int = 1000) -> int:
         """Send until nothing is due now (a recipient's later rows wait for earlier ones, so one round
         may not be enough); returns how many rows were handled."""
-        total = 0
-        for _ in range(max_rounds):
-            handled = self.run_once()
-            if handled == 0:
-                break
-            total += handled
-        return total
+        return until_idle(self.run_once, max_rounds)
 
     def run_forever(self, stop: threading.Event, wakeup: threading.Event, idle_seconds: float = 0.2) -> None:
         """Loop until `stop` is set; `wakeup` is set when new rows are committed in this process (other

@@ -29,6 +29,10 @@ _SRGB = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB"))
 class PhotoRejected(ValueError):
     """The bytes are not a photo the bot keeps; the message is short and names no content."""
 
+    def __init__(self, message: str, reason: str = "not_an_image"):
+        super().__init__(message)
+        self.reason = reason
+
 
 @dataclass(frozen=True)
 class StoredPhoto:
@@ -71,21 +75,29 @@ class PhotoStore:
             self._ready = True
 
 
-def encode_photo(data: bytes) -> tuple[bytes, bytes]:
-    """(original JPEG, preview JPEG) from an uploaded image, or PhotoRejected."""
-    if len(data) > MAX_PHOTO_BYTES:
-        raise PhotoRejected(f"too large: {len(data)} bytes (at most {MAX_PHOTO_BYTES})")
+def decode_picture(data: bytes, max_bytes: int, max_side: int) -> Image.Image:
+    """The picture in `data`, upright, plain sRGB, at most `max_side` px on its long side; PhotoRejected (with
+    its `reason`: "too_large", "too_many_pixels", "not_an_image") for anything else. Report photos and
+    campaign images both come through here."""
+    if len(data) > max_bytes:
+        raise PhotoRejected(f"too large: {len(data)} bytes (at most {max_bytes})", "too_large")
     try:
         with Image.open(io.BytesIO(data), formats=ACCEPTED_FORMATS) as image:
             if image.width * image.height > MAX_PIXELS:
-                raise PhotoRejected(f"too many pixels: {image.width}x{image.height}")
-            image.draft("RGB", (ORIGINAL_MAX_SIDE, ORIGINAL_MAX_SIDE))  # JPEG: decode at a smaller scale
+                raise PhotoRejected(f"too many pixels: {image.width}x{image.height}", "too_many_pixels")
+            image.draft("RGB", (max_side, max_side))  # JPEG: decode at a smaller scale
             picture = plain_rgb(ImageOps.exif_transpose(image))
     except PhotoRejected:
         raise
     except (OSError, ValueError, SyntaxError, Image.DecompressionBombError, EOFError):
-        raise PhotoRejected("not an image (or an unreadable one)") from None
-    picture.thumbnail((ORIGINAL_MAX_SIDE, ORIGINAL_MAX_SIDE), Image.Resampling.LANCZOS)
+        raise PhotoRejected("not an image (or an unreadable one)", "not_an_image") from None
+    picture.thumbnail((max_side, max_side), Image.Resampling.LANCZOS)
+    return picture
+
+
+def encode_photo(data: bytes) -> tuple[bytes, bytes]:
+    """(original JPEG, preview JPEG) from an uploaded image, or PhotoRejected."""
+    picture = decode_picture(data, MAX_PHOTO_BYTES, ORIGINAL_MAX_SIDE)
     original = jpeg_bytes(picture, quality=85)
     picture.thumbnail((PREVIEW_MAX_SIDE, PREVIEW_MAX_SIDE), Image.Resampling.LANCZOS)
     preview = jpeg_bytes(picture, quality=80)

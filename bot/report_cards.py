@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from linebot.v3.messaging import TextMessage
+from linebot.v3.messaging import LocationMessage, TextMessage
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
@@ -91,6 +91,13 @@ def action_buttons(report: Report) -> list[dict]:
              "action": {"type": "postback", "label": label, "data": postback.encode(action, r=report.id),
                         "displayText": f"{label} {report.ref}"}}
             for label, action, primary in buttons]
+
+
+def pin(report: Report, title: str) -> LocationMessage:
+    """The report's location as a LINE map pin (the report must have one)."""
+    address = report.location_label or report.place_text or "ตำแหน่งที่น้องส่งมา"
+    return LocationMessage(title=title[:100], address=address[:100], latitude=report.latitude,
+                           longitude=report.longitude)
 
 
 def mentor_reminder(report: Report, level: int) -> TextMessage:

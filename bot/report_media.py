@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session
 
 from bot.clock import Clock
 from bot.config import Settings
+from bot.delivery import until_idle
 from bot.messaging import LineGateway, SendOutcome, SendResult
 from bot.photo_store import (  # noqa: F401 (re-exported)
     MAX_PHOTO_BYTES,
@@ -88,13 +89,7 @@ class PhotoFetcher:
 
     def run_until_idle(self, max_rounds: int = 100) -> int:
         """Fetch until nothing is due now; returns how many photos were handled."""
-        total = 0
-        for _ in range(max_rounds):
-            handled = self.run_once()
-            if handled == 0:
-                break
-            total += handled
-        return total
+        return until_idle(self.run_once, max_rounds)
 
     def run_forever(self, stop: threading.Event, wakeup: threading.Event, idle_seconds: float = 1.0) -> None:
         """Loop until `stop`; `wakeup` is set when this process stored new events (other processes' photos

@@ -187,10 +187,6 @@ def caseload(session: Session, user: User, limit: int = 10) -> list[Report]:
     return list(session.scalars(query.limit(limit)))
 
 
-def find_by_ref(session: Session, ref: str) -> Report | None:
-    return session.scalar(select(Report).where(Report.ref == ref.strip().upper()))
-
-
 def locked(session: Session, report_id: int) -> Report | None:
     """The report, locked for this transaction (PostgreSQL), so two staff acting at once are serialised."""
     return session.scalar(select(Report).where(Report.id == report_id).with_for_update())

@@ -14,12 +14,12 @@ What recipients do with a campaign is in handlers/campaign_youth.py.
 from __future__ import annotations
 
 import datetime as dt
-import unicodedata
 
 from bot import campaigns, postback, replies
 from bot.campaign_cards import recipient_messages
 from bot.flows import Context, Flow, Outcome, Turn, TurnKind
 from bot.report_categories import CATEGORIES
+from bot.textinput import normalised
 from bot.thai import PROVINCES_BY_CODE, find_provinces, thai_datetime
 from models import Campaign, CampaignStatus, Role
 
@@ -38,6 +38,7 @@ AUDIENCE_CHOICES = {  # chip -> (where, roles) for coordinators
     "ทุกคน ทั่วประเทศ": ("everywhere", (Role.YOUTH, Role.MENTOR)),
     "อพม.น้อย บางจังหวัด": ("pick", (Role.YOUTH,)),
 }
+NOT_YOUR_CAMPAIGN = "ปุ่มนี้ใช้กับแคมเปญนี้ไม่ได้ค่ะ"
 ONLY_SENDERS = "การส่งข่าวและแคมเปญสำหรับพี่เลี้ยงและผู้ประสานงานค่ะ น้องดูข่าวล่าสุดได้ที่ \"ข่าวล่าสุด\""
 
 
@@ -74,7 +75,7 @@ def answer_body(turn: Turn, ctx: Context) -> Outcome:
 
 
 def answer_link(turn: Turn, ctx: Context) -> Outcome:
-    text = _clean(_text_of(turn))
+    text = normalised(_text_of(turn))
     try:
         link = None if text == CHIP_NO_LINK else campaigns.clean_link(text)
     except campaigns.Refused as refused:
@@ -84,7 +85,7 @@ def answer_link(turn: Turn, ctx: Context) -> Outcome:
 
 
 def answer_image(turn: Turn, ctx: Context) -> Outcome:
-    text = _clean(_text_of(turn))
+    text = normalised(_text_of(turn))
     if turn.kind is TurnKind.IMAGE:
         return _again("ตอนนี้ใส่รูปได้เป็นลิงก์ https เท่านั้นค่ะ (อัปโหลดรูปได้ในหน้าเว็บผู้ประสานงาน)", ctx)
     try:
@@ -96,7 +97,7 @@ def answer_image(turn: Turn, ctx: Context) -> Outcome:
 
 
 def answer_tags(turn: Turn, ctx: Context) -> Outcome:
-    text = _clean(_text_of(turn))
+    text = normalised(_text_of(turn))
     try:
         tags = [] if text == CHIP_NO_TAG else campaigns.clean_tags(campaigns.parse_tags(text))
     except campaigns.Refused as refused:
@@ -114,7 +115,7 @@ def _audience_labels(user) -> list[str]:
 
 
 def answer_audience(turn: Turn, ctx: Context) -> Outcome:
-    label = _clean(_text_of(turn))
+    label = normalised(_text_of(turn))
     choice = AUDIENCE_CHOICES.get(label) if label in _audience_labels(ctx.user) else None
     if choice is None:
         return _again("เลือกผู้รับจากปุ่มด้านล่างนะคะ", ctx)
@@ -127,7 +128,7 @@ def answer_audience(turn: Turn, ctx: Context) -> Outcome:
 
 
 def answer_provinces(turn: Turn, ctx: Context) -> Outcome:
-    names = [name.strip() for name in (_clean(_text_of(turn)) or "").replace("،", ",").split(",") if name.strip()]
+    names = [name.strip() for name in (normalised(_text_of(turn)) or "").replace("،", ",").split(",") if name.strip()]
     codes, unknown = [], []
     for name in names:
         found = find_provinces(name, limit=1)
@@ -167,7 +168,7 @@ def answer_when(turn: Turn, ctx: Context) -> Outcome:
 def _send_time(turn: Turn, ctx: Context) -> dt.datetime | None:
     if turn.kind is TurnKind.POSTBACK and turn.postback_params.get("datetime"):
         return campaigns.parse_send_time(turn.postback_params["datetime"], ctx.now, ctx.timezone)
-    text = _clean(_text_of(turn))
+    text = normalised(_text_of(turn))
     if text == CHIP_NOW:
         return ctx.now
     return campaigns.parse_send_time(text, ctx.now, ctx.timezone) if text else None
@@ -285,7 +286,7 @@ def reschedule(turn: Turn, ctx: Context) -> Outcome:
     """A new send time picked for a scheduled campaign (checked again: past, a year ahead, permission)."""
     campaign = _own_campaign(turn, ctx)
     if campaign is None:
-        return Outcome.reply(replies.text("ปุ่มนี้ใช้กับแคมเปญนี้ไม่ได้ค่ะ"))
+        return Outcome.reply(replies.text(NOT_YOUR_CAMPAIGN))
     try:
         send_at = campaigns.parse_send_time(turn.postback_params.get("datetime"), ctx.now, ctx.timezone)
         campaigns.edit(ctx.db, campaign, ctx.user, ctx.now, ctx.settings, send_at=send_at)
@@ -299,17 +300,13 @@ def reschedule(turn: Turn, ctx: Context) -> Outcome:
 def cancel_campaign(turn: Turn, ctx: Context) -> Outcome:
     campaign = _own_campaign(turn, ctx)
     if campaign is None:
-        return Outcome.reply(replies.text("ปุ่มนี้ใช้กับแคมเปญนี้ไม่ได้ค่ะ"))
+        return Outcome.reply(replies.text(NOT_YOUR_CAMPAIGN))
     try:
         cancelled = campaigns.cancel(ctx.db, campaign, ctx.user, ctx.now)
     except campaigns.Refused as refused:
         return Outcome.reply(replies.text(str(refused), [replies.say_chip("แคมเปญของฉัน")]))
     text = f"ยกเลิกแคมเปญ “{campaign.title}” แล้วค่ะ" if cancelled else campaigns.CANCELLED_ALREADY
     return Outcome.reply(replies.text(text, [replies.say_chip("แคมเปญของฉัน")]))
-
-
-def _clean(text: str | None) -> str:
-    return " ".join(unicodedata.normalize("NFC", text or "").split())
 
 
 FLOW_DEFINITION = Flow(

@@ -14,6 +14,7 @@ from models import Campaign, UserStatus
 
 LATEST_TEXTS = ("ข่าวล่าสุด", "แคมเปญล่าสุด", "latest news")
 INTERESTS_TEXTS = ("เรื่องที่สนใจ", "เลือกเรื่องที่สนใจ", "interests")
+BUTTON_GONE = "ปุ่มนี้ใช้ไม่ได้แล้วค่ะ"
 NOT_REGISTERED = "สมัครเป็น อพม.น้อย ก่อน แล้วจะได้รับข่าวและแคมเปญค่ะ"
 
 
@@ -28,7 +29,7 @@ def _campaign_of(turn: Turn, ctx: Context) -> Campaign | None:
 def shared(turn: Turn, ctx: Context) -> Outcome:
     campaign = _campaign_of(turn, ctx)
     if campaign is None:
-        return Outcome.reply(replies.text("ปุ่มนี้ใช้ไม่ได้แล้วค่ะ"))
+        return Outcome.reply(replies.text(BUTTON_GONE))
     if campaigns.record_share(ctx.db, campaign, ctx.user, ctx.now):
         return Outcome.reply(replies.text(f"ขอบคุณที่ช่วยบอกต่อเรื่อง “{campaign.title}” 💚 นับในบันทึกอาสาของน้องแล้วค่ะ"))
     return Outcome.reply(replies.text("นับไปแล้วค่ะ เรื่องนี้นับครั้งเดียว ขอบคุณนะคะ"))
@@ -37,7 +38,7 @@ def shared(turn: Turn, ctx: Context) -> Outcome:
 def mute(turn: Turn, ctx: Context) -> Outcome:
     campaign = _campaign_of(turn, ctx)
     if campaign is None or not campaign.tags:
-        return Outcome.reply(replies.text("ปุ่มนี้ใช้ไม่ได้แล้วค่ะ"))
+        return Outcome.reply(replies.text(BUTTON_GONE))
     muted = campaigns.mute_tags(ctx.db, ctx.user, campaign.tags, ctx.now)
     listed = " ".join(f"#{tag}" for tag in muted)
     return Outcome.reply(replies.text(f"รับทราบค่ะ จะไม่ส่งข่าวเรื่อง {listed} ให้อีก เปลี่ยนได้ที่ \"เรื่องที่สนใจ\"",

@@ -10,15 +10,14 @@ from __future__ import annotations
 
 from collections import Counter
 
-from linebot.v3.messaging import LocationMessage
-
 from bot import casework, people, postback, replies
 from bot.casework import Refusal
 from bot.flows import Context, Flow, Outcome, Turn, TurnKind
-from bot.report_cards import HANDED_TO_LABELS, STATUS_LABELS, details, staff_card
+from bot.report_cards import HANDED_TO_LABELS, STATUS_LABELS, details, pin, staff_card
 from bot.report_categories import label_of
 from bot.report_media import photo_messages
 from bot.reports import caseload, locked, may_act, photos_of, timeline
+from bot.textinput import normalised
 from bot.thai import thai_datetime
 from models import PhotoStatus, Report, ReportPhoto, Role, User
 
@@ -83,9 +82,7 @@ def view(turn: Turn, ctx: Context) -> Outcome:
     images = photo_messages(ctx.settings, photos, ctx.now)
     messages = [replies.text(details(report, events, names, ctx.timezone) + _photo_line(photos, images))]
     if report.has_location:
-        messages.append(LocationMessage(title=f"เรื่อง {report.ref}"[:100],
-                                        address=(report.location_label or report.place_text or "ตำแหน่งที่น้องส่งมา")[:100],
-                                        latitude=report.latitude, longitude=report.longitude))
+        messages.append(pin(report, f"เรื่อง {report.ref}"))
     messages += images[:5 - len(messages)]
     return Outcome.reply(*messages)
 
@@ -152,7 +149,7 @@ def start_note(turn: Turn, ctx: Context) -> Outcome:
 
 
 def answer_note(turn: Turn, ctx: Context) -> Outcome:
-    text = " ".join((turn.text or "").split()) if turn.kind is TurnKind.TEXT else ""
+    text = normalised(turn.text) if turn.kind is TurnKind.TEXT else ""
     if not text:
         return Outcome.reply(replies.text("ขั้นนี้ขอเป็นข้อความบันทึกนะคะ หรือพิมพ์ \"ยกเลิก\""))
     if len(text) > NOTE_MAX:

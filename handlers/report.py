@@ -26,6 +26,7 @@ from bot.flows import Context, Flow, Outcome, Turn, TurnKind
 from bot.report_cards import STATUS_LABELS
 from bot.report_categories import CATEGORIES, UNSPECIFIED, find, label_of, suggest
 from bot.reports import attach_photos, open_report, reports_of
+from bot.textinput import normalised
 from bot.thai import thai_date
 from handlers import common, report_attachments, report_submit
 from models import Report, ReportStatus, Role, UserStatus
@@ -34,6 +35,7 @@ FLOW = "report"
 START_TEXTS = frozenset({"แจ้งปัญหา", "แจ้งเหตุ", "แจ้งเรื่อง", "report"})
 MY_REPORTS_TEXTS = ("เรื่องที่แจ้ง", "เรื่องที่ฉันแจ้ง", "my reports")
 DESCRIPTION_MIN, DESCRIPTION_MAX = 5, 1000
+PIN_RECEIVED = "ได้รับตำแหน่งแล้วค่ะ"
 PLACE_MAX, MAX_PHOTOS = report_attachments.PLACE_MAX, report_attachments.MAX_PHOTOS
 
 ASK_DANGER = ("ตอนนี้มีใครตกอยู่ในอันตราย หรือต้องการความช่วยเหลือด่วนไหมคะ\n"
@@ -118,7 +120,7 @@ def answer_danger(turn: Turn, ctx: Context) -> Outcome:
 def _yes_no(turn: Turn) -> bool | None:
     if turn.kind is TurnKind.POSTBACK and turn.postback and turn.postback.action == "rp.danger":
         return turn.postback.params.get("yes") == "1"
-    text = _clean(turn.text) if turn.kind is TurnKind.TEXT else ""
+    text = normalised(turn.text) if turn.kind is TurnKind.TEXT else ""
     return True if text in YES_WORDS else False if text in NO_WORDS else None
 
 
@@ -193,7 +195,7 @@ QUESTIONS = {"describe": _describe_question, "category": _category_question, "pl
 def answer_describe(turn: Turn, ctx: Context) -> Outcome:
     if turn.kind is not TurnKind.TEXT:
         return ask_next(ctx, ctx.data, replies.text(common.TEXT_PLEASE))
-    text = _clean(turn.text)
+    text = normalised(turn.text)
     if sum(unicodedata.category(ch).startswith("L") for ch in text) < DESCRIPTION_MIN:
         return ask_next(ctx, ctx.data, replies.text("เล่าเพิ่มอีกนิดนะคะ ว่าเกิดอะไรขึ้น ที่ไหน กับใคร"))
     if len(text) > DESCRIPTION_MAX:
@@ -213,10 +215,10 @@ def answer_category(turn: Turn, ctx: Context) -> Outcome:
 def answer_place(turn: Turn, ctx: Context) -> Outcome:
     if turn.kind is TurnKind.LOCATION:
         return ask_next(ctx, report_attachments.add_location(ctx, ctx.data, turn.location),
-                        replies.text("ได้รับตำแหน่งแล้วค่ะ"))
+                        replies.text(PIN_RECEIVED))
     if turn.kind is not TurnKind.TEXT:
         return ask_next(ctx, ctx.data, replies.text("ขั้นนี้ขอเป็นตำแหน่ง (📍) หรือพิมพ์ชื่อสถานที่นะคะ"))
-    text = _clean(turn.text)
+    text = normalised(turn.text)
     if text == CHIP_PLACE_UNKNOWN:
         return ask_next(ctx, {**ctx.data, "place_done": True})
     if not any(unicodedata.category(ch).startswith("L") for ch in text):
@@ -229,7 +231,7 @@ def answer_place(turn: Turn, ctx: Context) -> Outcome:
 
 
 def answer_photos(turn: Turn, ctx: Context) -> Outcome:
-    if turn.kind is TurnKind.TEXT and _clean(turn.text) in (CHIP_NO_PHOTOS, CHIP_PHOTOS_DONE):
+    if turn.kind is TurnKind.TEXT and normalised(turn.text) in (CHIP_NO_PHOTOS, CHIP_PHOTOS_DONE):
         return ask_next(ctx, {**ctx.data, "photos_done": True})
     if turn.kind is TurnKind.UNSUPPORTED_MESSAGE:
         return ask_next(ctx, ctx.data, replies.text(PHOTO_ONLY))
@@ -237,7 +239,7 @@ def answer_photos(turn: Turn, ctx: Context) -> Outcome:
 
 
 def answer_contact(turn: Turn, ctx: Context) -> Outcome:
-    text = _clean(turn.text) if turn.kind is TurnKind.TEXT else ""
+    text = normalised(turn.text) if turn.kind is TurnKind.TEXT else ""
     if text not in (CHIP_CONTACT_OK, CHIP_NO_CONTACT, "ได้", "ไม่ได้"):
         return ask_next(ctx, ctx.data, replies.text("กด \"ติดต่อได้\" หรือ \"ไม่สะดวก\" นะคะ"))
     return ask_next(ctx, {**ctx.data, "contact_ok": text in (CHIP_CONTACT_OK, "ได้")})
@@ -258,7 +260,7 @@ def any_step(turn: Turn, ctx: Context) -> Outcome | None:
         return ask_next(ctx, data, *([replies.text(answer)] if answer else []))
     if turn.kind is TurnKind.LOCATION and ctx.step not in ("place", "danger"):
         data = report_attachments.add_location(ctx, ctx.data, turn.location)
-        sent = "ส่งตำแหน่งถึงผู้ดูแลเรื่องแล้วค่ะ" if data.get("report_id") else "ได้รับตำแหน่งแล้วค่ะ"
+        sent = "ส่งตำแหน่งถึงผู้ดูแลเรื่องแล้วค่ะ" if data.get("report_id") else PIN_RECEIVED
         return ask_next(ctx, data, replies.text(sent))
     return None
 
@@ -288,10 +290,6 @@ def show_my_reports(turn: Turn, ctx: Context) -> Outcome:
             line += f"\n  {report.closing_note}"
         lines.append(line)
     return Outcome.reply(replies.text("\n".join(lines)[:4900], [replies.say_chip("แจ้งปัญหา")]))
-
-
-def _clean(text: str | None) -> str:
-    return " ".join(unicodedata.normalize("NFC", text or "").split())
 
 
 def _step(handler):

@@ -3,10 +3,9 @@ worker fetches from LINE at once; a pin on an urgent report already sent goes on
 
 from __future__ import annotations
 
-from linebot.v3.messaging import LocationMessage
-
 from bot import replies
 from bot.flows import Context, Location, Turn
+from bot.report_cards import pin
 from bot.reports import EventKind, add_event, tell_handlers
 from models import PhotoStatus, Report, ReportPhoto
 
@@ -48,6 +47,5 @@ def send_pin_now(ctx: Context, report: Report, location: Location, label: str | 
     report.latitude, report.longitude, report.location_label = location.latitude, location.longitude, label
     report.updated_at = ctx.now
     add_event(ctx.db, report, ctx.now, EventKind.LOCATION_SHARED, ctx.user)
-    pin = LocationMessage(title=f"ตำแหน่งเรื่องด่วน {report.ref}"[:100], address=(label or "ตำแหน่งที่น้องส่งมา")[:100],
-                          latitude=location.latitude, longitude=location.longitude)
-    tell_handlers(ctx.db, report, [replies.text(f"📍 น้องส่งตำแหน่งของเรื่องด่วน {report.ref}"), pin], ctx.now)
+    shared = [replies.text(f"📍 น้องส่งตำแหน่งของเรื่องด่วน {report.ref}"), pin(report, f"ตำแหน่งเรื่องด่วน {report.ref}")]
+    tell_handlers(ctx.db, report, shared, ctx.now)
