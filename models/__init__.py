@@ -1,6 +1,7 @@
 """SQLAlchemy models, one module per aggregate; importing this package registers them all."""
 
 from models.access import AccessCode, CodeKind
+from models.activity import Activity, ActivityReminder, ActivityResponse, ActivityStatus, Answer, ReminderStatus, Repeat
 from models.audit import AuditEvent
 from models.base import Base
 from models.bulk import BulkSend
@@ -15,7 +16,8 @@ from models.richmenu import RichMenu
 from models.user import Conversation, Role, User, UserStatus
 
 __all__ = [
-    "AccessCode", "AuditEvent", "Base", "CodeKind", "BulkSend", "Campaign", "CampaignClick", "CampaignShare",
+    "AccessCode", "Activity", "ActivityReminder", "ActivityResponse", "ActivityStatus", "Answer",
+    "ReminderStatus", "Repeat", "AuditEvent", "Base", "CodeKind", "BulkSend", "Campaign", "CampaignClick", "CampaignShare",
     "CampaignStatus", "ConfirmedBy", "Consent", "ConsentKind",
     "Conversation", "Heartbeat", "HeldPush", "InboxEvent", "InboxStatus", "Lease", "OutboxKind", "OutboxMessage",
     "OutboxStatus", "PhotoStatus", "Report", "ReportEvent", "ReportPhoto", "ReportStatus", "RichMenu", "Role",

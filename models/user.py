@@ -49,6 +49,7 @@ class User(Base):
     mentor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"), index=True)
     notify_campaigns: Mapped[bool] = mapped_column(default=True, server_default=true())
     notify_activities: Mapped[bool] = mapped_column(default=True, server_default=true())
+    activity_reminder_minutes: Mapped[list | None]  # own choice of reminders before activities (None: default)
     failed_code_attempts: Mapped[int] = mapped_column(default=0, server_default="0")  # wrong codes lately
     code_window_started_at: Mapped[dt.datetime | None]
     is_following: Mapped[bool] = mapped_column(default=True)
