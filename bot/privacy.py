@@ -16,12 +16,15 @@ from sqlalchemy.orm import Session
 
 from bot import access, people
 from models import (
+    ActivityReminder,
+    ActivityResponse,
     ConfirmedBy,
     Consent,
     ConsentKind,
     InboxEvent,
     OutboxMessage,
     OutboxStatus,
+    ReminderStatus,
     User,
     UserStatus,
 )
@@ -84,6 +87,7 @@ def erase(session: Session, user: User, now: dt.datetime) -> None:
     for member in session.scalars(select(User).where(User.mentor_id == user.id)):
         member.mentor_id = None
     _scrub_events_and_messages(session, line_user_id, now)
+    _forget_activity_traces(session, user)
     people.audit(session, now, "user.erased", user, user, role=user.role)
     _anonymise(user, now)
 
@@ -94,6 +98,15 @@ def _anonymise(user: User, now: dt.datetime) -> None:
     user.nickname = user.community = user.school = None
     user.age_years = user.age_recorded_at = user.mentor_id = None
     user.last_active_at = user.followed_at = user.unfollowed_at = None
+
+
+def _forget_activity_traces(session: Session, user: User) -> None:
+    """No more reminders; where they checked in is erased (answers and confirmed hours stay, anonymous)."""
+    session.execute(update(ActivityReminder).where(ActivityReminder.user_id == user.id,
+                                                   ActivityReminder.status == ReminderStatus.PENDING)
+                    .values(status=ReminderStatus.CANCELLED))
+    session.execute(update(ActivityResponse).where(ActivityResponse.user_id == user.id)
+                    .values(check_in_latitude=None, check_in_longitude=None, reminder_minutes=None))
 
 
 def _scrub_events_and_messages(session: Session, line_user_id: str, now: dt.datetime) -> None:

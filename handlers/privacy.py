@@ -20,7 +20,7 @@ from bot.outbox import push_to
 from bot.thai import thai_date
 from handlers.common import ROLE_NAMES, menu_chips, province_name
 from handlers.consent import PURPOSE
-from models import ConsentKind, InboxEvent, Report, Role, User
+from models import ActivityResponse, ConsentKind, InboxEvent, Report, Role, User
 
 SHOW_TEXTS = frozenset({"ข้อมูลส่วนบุคคล", "ข้อมูลส่วนตัว", "my data", "pdpa"})
 ERASE_TEXTS = frozenset({"ลบข้อมูล", "ลบบัญชี", "ถอนความยินยอม", "delete my data"})
@@ -83,6 +83,10 @@ def _activity_lines(ctx: Context, user: User) -> list[str]:
     if reported:
         lines.append(f"เรื่องที่แจ้ง: {reported} เรื่อง (พี่เลี้ยงและผู้ประสานงานที่ดูแลเห็น รายละเอียดถูกลบ "
                      f"{ctx.settings.report_purge_days} วันหลังปิดเรื่อง)")
+    answers = ctx.db.scalar(select(func.count()).select_from(ActivityResponse)
+                            .where(ActivityResponse.user_id == user.id))
+    if answers:
+        lines.append(f"กิจกรรมที่ตอบรับหรือเข้าร่วม: {answers} รายการ (รวมเวลาเช็กอินและชั่วโมงอาสาที่พี่เลี้ยงยืนยัน)")
     return lines
 
 

@@ -3,11 +3,25 @@ a mentor's group, and a coordinator's mentors, waiting youth, assignments and in
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 
 from sqlalchemy import func, select
 
-from models import AccessCode, CodeKind, Consent, InboxEvent, OutboxMessage, Role, User, UserStatus
+from models import (
+    AccessCode,
+    Activity,
+    ActivityReminder,
+    ActivityResponse,
+    CodeKind,
+    Consent,
+    InboxEvent,
+    OutboxMessage,
+    ReminderStatus,
+    Role,
+    User,
+    UserStatus,
+)
 from tests.chat import Chat, texts
 from tests.test_onboarding import group_code, register, row, staff
 
@@ -44,9 +58,10 @@ def test_my_data_lists_everything_held_and_erasing_removes_it(runner, sandbox, w
     mentor = staff(runner, sandbox, worker, "mentor_invite", "เชียงใหม่", "ใจดี")
     youth = Chat(sandbox, worker, sandbox.user())
     register(youth, code=group_code(mentor))
+    answer_id = joined_an_activity(db, row(db, youth.user_id))
     summary = texts(youth.say("ข้อมูลส่วนบุคคล"))
     for held in ("ชื่อ: ฟ้า", "อายุที่บอกไว้: 14 ปี", "ชุมชน: ชุมชนบ้านหนองบัว", "พี่เลี้ยง: พี่ใจดี",
-                 "ประกาศฉบับ youth/2026-11", "บันทึกไว้:"):
+                 "ประกาศฉบับ youth/2026-11", "บันทึกไว้:", "กิจกรรมที่ตอบรับหรือเข้าร่วม: 2 รายการ"):
         assert held in summary
     before = row(db, youth.user_id)
     with db.transaction() as session:
@@ -67,8 +82,33 @@ def test_my_data_lists_everything_held_and_erasing_removes_it(runner, sandbox, w
                               .where(InboxEvent.source_user_id == youth.user_id)) == 0
         scrubbed = session.scalars(select(OutboxMessage).where(OutboxMessage.id.in_(to_youth))).all()
         assert scrubbed and all(m.messages == [] and m.to_id is None for m in scrubbed), "sent messages are scrubbed"
+        answer = session.get(ActivityResponse, answer_id)
+        assert (answer.check_in_latitude, answer.minutes_credited) == (None, 120), "where they were goes, hours stay"
+        reminders = session.scalars(select(ActivityReminder.status).where(ActivityReminder.user_id == before.id))
+        assert set(reminders) == {ReminderStatus.CANCELLED}, "no reminder reaches an erased person"
     assert "1. น้อง" not in texts(mentor.say("กลุ่มของฉัน"))
     assert "อายุ" in texts(youth.follow()), "coming back starts a fresh registration"
+
+
+def joined_an_activity(db, youth: User) -> int:
+    """A past activity the youth checked in to (with a location, hours confirmed) and an upcoming one with a
+    pending reminder; the id of the first answer."""
+    with db.transaction() as session:
+        now = youth.registered_at
+        answer_id = None
+        for starts_in in (-dt.timedelta(days=2), dt.timedelta(days=2)):
+            activity = Activity(title="เก็บขยะ", place_text="วัด", starts_at=now + starts_in,
+                                ends_at=now + starts_in + dt.timedelta(hours=2), created_at=now, updated_at=now)
+            session.add(activity)
+            session.flush()
+            answer = ActivityResponse(activity_id=activity.id, user_id=youth.id, answer="going", answered_at=now,
+                                      check_in_latitude=18.79, check_in_longitude=98.98, minutes_credited=120)
+            session.add(answer)
+            session.add(ActivityReminder(key=f"{activity.id}:{youth.id}", activity_id=activity.id, user_id=youth.id,
+                                         minutes_before=120, due_at=activity.starts_at - dt.timedelta(hours=2)))
+            session.flush()
+            answer_id = answer_id or answer.id
+    return answer_id
 
 
 def test_blocking_cancels_waiting_pushes_and_following_again_welcomes_back(runner, sandbox, worker, db, app):
