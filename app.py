@@ -19,6 +19,7 @@ from bot.messaging import LineGateway
 def create_app(settings: Settings | None = None, *, clock: Clock = system_clock,
                gateway: LineGateway | None = None) -> Flask:
     """Build the Flask app; settings default to the environment. Raises ConfigError on bad configuration."""
+    import web
     from bot import campaign_links, cli, health, jobs, joinlink_web, logs, media_web, webhook  # noqa: F401 (jobs registers)
     from bot.dispatch import Dispatcher
     from bot.processor import EventProcessor
@@ -40,6 +41,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock = system_clock,
     app.register_blueprint(joinlink_web.blueprint)
     app.register_blueprint(media_web.blueprint)
     app.register_blueprint(campaign_links.blueprint)
+    web.register(app, settings)
     cli.register(app)
     return app
 

@@ -21,7 +21,7 @@ from bot.outbox import push_to
 from bot.quiet import push_considerate
 from bot.report_cards import HANDED_TO_LABELS, staff_card
 from bot.reports import EventKind, add_event, may_act, tell_handlers
-from models import Report, ReportStatus, User
+from models import Report, ReportStatus, Role, User, UserStatus
 
 log = logging.getLogger("bot.casework")
 
@@ -98,6 +98,23 @@ def hand_over(session: Session, report: Report, actor: User, to: str, now: dt.da
         notified = [user.id for user in coordinators]
     add_event(session, report, now, EventKind.HANDED_OVER, actor, to=to, notified=notified)
     tell_youth(session, report, f"เรื่อง {report.ref} ส่งต่อให้{HANDED_TO_LABELS[to]}ดูแลแล้วค่ะ", now, settings)
+
+
+def reassign(session: Session, report: Report, actor: User, mentor: User, now: dt.datetime,
+             settings: Settings) -> str | None:
+    """Give the report to another mentor of its province (they get the card; the previous one is told).
+    None when done, else the Thai reason."""
+    if mentor.role != Role.MENTOR or mentor.status != UserStatus.ACTIVE or mentor.province_code != report.province_code:
+        return "เลือกได้เฉพาะพี่เลี้ยงที่ยังใช้งานอยู่ในจังหวัดของเรื่องนี้"
+    if mentor.id == report.mentor_id:
+        return "พี่เลี้ยงคนนี้ดูแลเรื่องนี้อยู่แล้ว"
+    previous = session.get(User, report.mentor_id) if report.mentor_id else None
+    report.mentor_id, report.updated_at = mentor.id, now
+    add_event(session, report, now, EventKind.REASSIGNED, actor, mentor_id=mentor.id)
+    push_to(session, [mentor], staff_card(session, report, 0, settings.tz), now)
+    if previous is not None:
+        push_to(session, [previous], [replies.text(f"เรื่อง {report.ref} ย้ายไปให้พี่{_name(mentor)}ดูแลแล้วค่ะ")], now)
+    return None
 
 
 def close(session: Session, report: Report, actor: User, note_for_youth: str, now: dt.datetime,

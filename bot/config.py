@@ -63,6 +63,8 @@ class Settings:
     media_dir: str = str(DEFAULT_MEDIA_DIR)  # report photos: a private folder, never served as static files
     photo_link_minutes: int = 60 * 24  # how long a photo link shown to a mentor stays valid
     quiet_hours: str = "21:00-07:00"  # Bangkok time: minors get no non-urgent pushes then
+    secret_key: str = ""  # signs console sessions and CSRF tokens; "" outside production: random per process
+    console_session_minutes: int = 8 * 60  # a console session ends this long after sign-in
     extra: Mapping[str, str] = field(default_factory=dict)
 
     @property
@@ -132,6 +134,9 @@ class Settings:
             photo_link_minutes=_parse_int("PHOTO_LINK_MINUTES", values.get("PHOTO_LINK_MINUTES", "1440"),
                                           low=1, high=60 * 24 * 30),
             quiet_hours=values.get("QUIET_HOURS", "21:00-07:00").strip(),
+            secret_key=values.get("SECRET_KEY", "").strip(),
+            console_session_minutes=_parse_int("CONSOLE_SESSION_MINUTES", values.get("CONSOLE_SESSION_MINUTES", "480"),
+                                               low=5, high=7 * 24 * 60),
             extra={k: v for k, v in values.items() if k.startswith("BOT_")},
         ).validated()
 
@@ -239,3 +244,6 @@ def _check_production(settings: Settings) -> None:
             raise ConfigError(f"{name} is empty or a placeholder; production needs the real one from the LINE console")
     if settings.line_api_base_url != LINE_API_DEFAULT and not settings.line_api_base_url.startswith("https://"):
         raise ConfigError("LINE_API_BASE_URL must be https:// in production")
+    if len(settings.secret_key) < 32 or settings.secret_key.lower() in PLACEHOLDER_SECRETS:
+        raise ConfigError("SECRET_KEY must be a random string of at least 32 characters in production "
+                          "(it signs console sessions), e.g. python -c 'import secrets; print(secrets.token_hex(32))'")

@@ -39,7 +39,7 @@ EVENT_LABELS = {
     "created": "แจ้งเรื่อง", "sent_to_mentor": "ส่งถึงพี่เลี้ยง", "mentor_unreachable": "ติดต่อพี่เลี้ยงไม่ได้",
     "details_added": "ข้อมูลเพิ่มเติม", "location_shared": "ส่งตำแหน่ง", "escalated": "ส่งต่อขึ้นไป",
     "acknowledged": "รับเรื่อง", "note": "บันทึก", "handed_over": "ส่งต่อ", "closed": "ปิดเรื่อง",
-    "duplicate_added": "แจ้งซ้ำ", "purged": "ลบข้อมูลส่วนบุคคล",
+    "duplicate_added": "แจ้งซ้ำ", "reassigned": "เปลี่ยนพี่เลี้ยงผู้ดูแล", "purged": "ลบข้อมูลส่วนบุคคล",
 }
 
 

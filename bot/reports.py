@@ -35,6 +35,7 @@ class EventKind:
     HANDED_OVER = "handed_over"
     CLOSED = "closed"
     DUPLICATE_ADDED = "duplicate_added"
+    REASSIGNED = "reassigned"
     PURGED = "purged"
 
 

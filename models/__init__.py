@@ -6,6 +6,7 @@ from models.audit import AuditEvent
 from models.base import Base
 from models.bulk import BulkSend
 from models.campaign import Campaign, CampaignClick, CampaignShare, CampaignStatus, UserTag
+from models.console import ConsoleAccount, ConsoleLoginLink
 from models.consent import ConfirmedBy, Consent, ConsentKind
 from models.held import HeldPush
 from models.inbox import InboxEvent, InboxStatus
@@ -18,7 +19,7 @@ from models.user import Conversation, Role, User, UserStatus
 __all__ = [
     "AccessCode", "Activity", "ActivityReminder", "ActivityResponse", "ActivityStatus", "Answer",
     "ReminderStatus", "Repeat", "AuditEvent", "Base", "CodeKind", "BulkSend", "Campaign", "CampaignClick", "CampaignShare",
-    "CampaignStatus", "ConfirmedBy", "Consent", "ConsentKind",
+    "CampaignStatus", "ConfirmedBy", "ConsoleAccount", "ConsoleLoginLink", "Consent", "ConsentKind",
     "Conversation", "Heartbeat", "HeldPush", "InboxEvent", "InboxStatus", "Lease", "OutboxKind", "OutboxMessage",
     "OutboxStatus", "PhotoStatus", "Report", "ReportEvent", "ReportPhoto", "ReportStatus", "RichMenu", "Role",
     "SchedulerTick", "SystemFlag", "User", "UserStatus", "UserTag",

@@ -45,6 +45,9 @@ def test_dotenv_file_is_read_and_the_environment_wins(tmp_path):
      "LINE_CHANNEL_SECRET is empty or a placeholder"),
     ({"APP_ENV": "production", "LINE_CHANNEL_SECRET": "a1b2c3real", "LINE_CHANNEL_ACCESS_TOKEN": ""},
      "LINE_CHANNEL_ACCESS_TOKEN is empty or a placeholder"),
+    ({"APP_ENV": "production", "LINE_CHANNEL_SECRET": "a1b2c3real", "LINE_CHANNEL_ACCESS_TOKEN": "abc/def="},
+     "SECRET_KEY must be a random string of at least 32 characters in production"),
+    ({"CONSOLE_SESSION_MINUTES": "1"}, "CONSOLE_SESSION_MINUTES must be between 5 and"),
 ])
 def test_bad_configuration_names_what_is_wrong(values, says):
     with pytest.raises(ConfigError, match=says):
@@ -52,7 +55,8 @@ def test_bad_configuration_names_what_is_wrong(values, says):
 
 
 def test_production_with_real_credentials_is_accepted():
-    settings = from_env(APP_ENV="production", LINE_CHANNEL_SECRET="0f1e2d3c4b5a", LINE_CHANNEL_ACCESS_TOKEN="abc/def=")
+    settings = from_env(APP_ENV="production", LINE_CHANNEL_SECRET="0f1e2d3c4b5a", LINE_CHANNEL_ACCESS_TOKEN="abc/def=",
+                        SECRET_KEY="9f" * 32)
     assert settings.environment == "production" and not settings.uses_sandbox
 
 

@@ -1,0 +1,228 @@
+"""The coordinators' web console through Flask's test client: sign-in (link and password), lockout, session
+end, CSRF, province walls, escaping, report actions that reach LINE, Thai search and the streamed CSV export.
+The real-browser walk-through is tests/test_console_browser.py."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import tracemalloc
+
+import pytest
+from sqlalchemy import func, insert, select
+
+from bot import reports
+from models import AuditEvent, OutboxMessage, Report, ReportStatus, Role, User, UserStatus
+from web import accounts
+
+LOGIN_PASSWORD = "ขอบฟ้า-2569-ok"
+FORMULA = '=HYPERLINK("http://x.example")'
+
+
+def person(db, role: str, province: str | None, nickname: str, clock, mentor: User | None = None) -> User:
+    with db.transaction() as session:
+        user = User(line_user_id=f"U{abs(hash((role, province, nickname))):032x}"[:33], role=role,
+                    province_code=province, nickname=nickname, created_at=clock(), registered_at=clock(),
+                    age_years=15 if role == Role.YOUTH else 35, age_recorded_at=clock(),
+                    mentor_id=mentor.id if mentor else None)
+        session.add(user)
+        session.flush()
+        session.expunge(user)
+        return user
+
+
+def a_report(db, reporter: User, clock, **fields) -> int:
+    with db.transaction() as session:
+        found = reports.open_report(session, session.get(User, reporter.id), clock(), category="elderly",
+                                    urgent=False, submitted=True, description="ยายอยู่คนเดียว ไม่มีข้าวกิน",
+                                    place_text="ซอย 5", **fields)
+        found.next_escalation_at = clock() + dt.timedelta(hours=24)
+        return found.id
+
+
+@pytest.fixture
+def bangkok(db, clock):
+    """A Bangkok coordinator, a mentor, a youth in the mentor's group and one report of theirs."""
+    coordinator = person(db, Role.COORDINATOR, "BKK", "วิภา", clock)
+    mentor = person(db, Role.MENTOR, "BKK", "สมชาย", clock)
+    youth = person(db, Role.YOUTH, "BKK", "ฟ้า", clock, mentor=mentor)
+    return {"coordinator": coordinator, "mentor": mentor, "youth": youth, "report": a_report(db, youth, clock)}
+
+
+def link_for(db, user: User, clock) -> str:
+    with db.transaction() as session:
+        return accounts.issue_link(session, session.get(User, user.id), clock())
+
+
+def sign_in(client, db, user: User, clock):
+    answer = client.get(f"/console/link/{link_for(db, user, clock)}")
+    assert answer.status_code == 302, "a fresh link signs in"
+    return answer
+
+
+def csrf(client, path: str) -> str:
+    page = client.get(path).get_data(as_text=True)
+    return re.search(r'name="csrf_token" (?:type="hidden" )?value="([^"]+)"', page).group(1)
+
+
+def audit_actions(db) -> list[str]:
+    with db.transaction() as session:
+        return list(session.scalars(select(AuditEvent.action).order_by(AuditEvent.id)))
+
+
+def test_a_login_link_works_once_and_not_after_ten_minutes(client, db, clock, bangkok):
+    token = link_for(db, bangkok["coordinator"], clock)
+    assert client.get(f"/console/link/{token}").headers["Location"].endswith("/console/dashboard")
+    dashboard = client.get("/console/dashboard").get_data(as_text=True)
+    assert "ภาพรวม · กรุงเทพมหานคร" in dashboard and "เรื่องเลยกำหนดรับเรื่อง" in dashboard
+    client.post("/console/logout", data={"csrf_token": csrf(client, "/console/dashboard")})
+    reused = client.get(f"/console/link/{token}")
+    assert reused.status_code == 403 and "ลิงก์นี้ใช้ไม่ได้แล้ว" in reused.get_data(as_text=True)
+    late = link_for(db, bangkok["coordinator"], clock)
+    clock.advance(minutes=11)
+    assert client.get(f"/console/link/{late}").status_code == 403
+    assert client.get("/console/dashboard").status_code == 302, "still signed out"
+
+
+def test_only_staff_get_links_and_a_demoted_coordinator_is_signed_out(client, db, clock, bangkok):
+    with db.transaction() as session:
+        assert accounts.issue_link(session, session.get(User, bangkok["mentor"].id), clock()) is None
+        assert accounts.issue_link(session, session.get(User, bangkok["youth"].id), clock()) is None
+    sign_in(client, db, bangkok["coordinator"], clock)
+    assert client.get("/console/reports").status_code == 200
+    with db.transaction() as session:
+        session.get(User, bangkok["coordinator"].id).role = Role.MENTOR
+    assert client.get("/console/reports").status_code == 302, "the role is checked on every page"
+
+
+def test_ten_wrong_passwords_lock_the_account_for_fifteen_minutes(client, db, clock, bangkok):
+    sign_in(client, db, bangkok["coordinator"], clock)
+    token = csrf(client, "/console/password")
+    saved = client.post("/console/password", data={"csrf_token": token, "login": "Wipa.BKK",
+                                                   "password": LOGIN_PASSWORD})
+    assert saved.status_code == 302
+    client.post("/console/logout", data={"csrf_token": csrf(client, "/console/dashboard")})
+    said = []
+    for _ in range(10):
+        answer = client.post("/console/login", data={"csrf_token": csrf(client, "/console/login"),
+                                                     "login": "wipa.bkk", "password": "wrong-password"})
+        said.append("ถูกล็อกชั่วคราว" in answer.get_data(as_text=True))
+    assert said == [False] * 4 + [True] * 6, "the fifth wrong password locks; the lock holds"
+    right = client.post("/console/login", data={"csrf_token": csrf(client, "/console/login"), "login": "wipa.bkk",
+                                                "password": LOGIN_PASSWORD})
+    assert right.status_code == 400 and "ถูกล็อกชั่วคราว" in right.get_data(as_text=True)
+    clock.advance(minutes=16)
+    right = client.post("/console/login", data={"csrf_token": csrf(client, "/console/login"), "login": "wipa.bkk",
+                                                "password": LOGIN_PASSWORD})
+    assert right.status_code == 302 and client.get("/console/dashboard").status_code == 200
+    actions = audit_actions(db)
+    assert "console.locked" in actions and "console.locked_attempt" in actions
+    assert actions.count("console.signed_in") == 2
+    unknown = client.post("/console/login", data={"csrf_token": csrf(client, "/console/login"), "login": "nobody",
+                                                  "password": "whatever-it-is"})
+    assert "ชื่อผู้ใช้หรือรหัสผ่านไม่ถูกต้อง" in unknown.get_data(as_text=True), "the same answer for unknown names"
+
+
+def test_a_session_ends_after_its_lifetime(client, db, clock, bangkok):
+    sign_in(client, db, bangkok["coordinator"], clock)
+    clock.advance(hours=7, minutes=59)
+    assert client.get("/console/reports").status_code == 200
+    clock.advance(minutes=2)
+    answer = client.get("/console/reports")
+    assert answer.status_code == 302 and "/console/login" in answer.headers["Location"]
+
+
+def test_a_form_without_its_csrf_token_changes_nothing(client, db, clock, bangkok):
+    sign_in(client, db, bangkok["coordinator"], clock)
+    answer = client.post(f"/console/reports/{bangkok['report']}/act", data={"action": "acknowledge"})
+    assert answer.status_code == 400
+    with db.transaction() as session:
+        assert session.get(Report, bangkok["report"]).status == ReportStatus.OPEN
+
+
+def test_a_provincial_coordinator_cannot_open_another_provinces_report(client, db, clock, bangkok):
+    youth = person(db, Role.YOUTH, "CMI", "ดาว", clock)
+    elsewhere = a_report(db, youth, clock)
+    sign_in(client, db, bangkok["coordinator"], clock)
+    assert client.get(f"/console/reports/{elsewhere}").status_code == 404
+    token = csrf(client, f"/console/reports/{bangkok['report']}")
+    assert client.post(f"/console/reports/{elsewhere}/act",
+                       data={"csrf_token": token, "action": "acknowledge"}).status_code == 404
+    listed = client.get("/console/reports").get_data(as_text=True)
+    assert str(bangkok["report"]) in listed and f"/console/reports/{elsewhere}\"" not in listed
+    national = person(db, Role.COORDINATOR, None, "ชาติ", clock)
+    client.post("/console/logout", data={"csrf_token": token})
+    sign_in(client, db, national, clock)
+    assert client.get(f"/console/reports/{elsewhere}").status_code == 200, "a national coordinator sees all"
+
+
+def test_acting_on_a_report_reaches_the_youth_and_every_view_is_audited(client, db, clock, bangkok):
+    sign_in(client, db, bangkok["coordinator"], clock)
+    page = client.get(f"/console/reports/{bangkok['report']}").get_data(as_text=True)
+    assert "ยายอยู่คนเดียว" in page and "ฟ้า" in page
+    token = csrf(client, f"/console/reports/{bangkok['report']}")
+    client.post(f"/console/reports/{bangkok['report']}/act", data={"csrf_token": token, "action": "acknowledge"})
+    client.post(f"/console/reports/{bangkok['report']}/act",
+                data={"csrf_token": token, "action": "close", "closing_note": "ส่งต่อ อบต. แล้ว โทร 081-234-5678"})
+    with db.transaction() as session:
+        report = session.get(Report, bangkok["report"])
+        assert report.status == ReportStatus.CLOSED and "081" not in report.closing_note
+        to_youth = session.scalars(select(OutboxMessage).where(
+            OutboxMessage.to_id == bangkok["youth"].line_user_id)).all()
+    said = " ".join(str(row.messages) for row in to_youth)
+    assert "รับเรื่อง" in said and "ปิดแล้ว" in said, "the youth hears about both in LINE"
+    assert audit_actions(db).count("report.viewed") == 2, "each view of the report's page is audited"
+
+
+def test_script_in_names_and_notes_is_shown_as_text(client, db, clock, bangkok):
+    youth = person(db, Role.YOUTH, "BKK", "<script>alert(1)</script>", clock, mentor=bangkok["mentor"])
+    report_id = a_report(db, youth, clock)
+    sign_in(client, db, bangkok["coordinator"], clock)
+    token = csrf(client, f"/console/reports/{report_id}")
+    client.post(f"/console/reports/{report_id}/act",
+                data={"csrf_token": token, "action": "note", "note": '<img src=x onerror="alert(2)">'})
+    page = client.get(f"/console/reports/{report_id}").get_data(as_text=True)
+    assert "<script>alert(1)" not in page and "&lt;script&gt;alert(1)&lt;/script&gt;" in page
+    assert "<img src=x" not in page and "&lt;img src=x" in page
+    people = client.get("/console/people?q=script").get_data(as_text=True)
+    assert "&lt;script&gt;" in people and "<script>alert" not in people
+
+
+def test_searching_thai_names_matches_as_typed_even_with_tone_marks_in_another_order(client, db, clock, bangkok):
+    person(db, Role.YOUTH, "BKK", "น้ำผึ้ง", clock)
+    person(db, Role.YOUTH, "BKK", "นำโชค", clock)
+    sign_in(client, db, bangkok["coordinator"], clock)
+    found = client.get("/console/people?q=น้ำ").get_data(as_text=True)
+    assert "น้ำผึ้ง" in found and "นำโชค" not in found
+    swapped = "ผ" + "\u0e49" + "\u0e36" + "ง"  # tone mark typed before the vowel above: looks the same
+    assert "น้ำผึ้ง" in client.get(f"/console/people?q={swapped}").get_data(as_text=True)
+
+
+def test_an_export_of_a_hundred_thousand_volunteers_is_streamed_and_audited(client, db, clock, bangkok):
+    rows = [{"line_user_id": f"U{index:032x}", "role": Role.YOUTH, "status": UserStatus.ACTIVE,
+             "province_code": "BKK", "nickname": f"น้อง{index}", "community": FORMULA if index == 7 else "ชุมชน",
+             "created_at": clock(), "registered_at": clock(), "is_following": True, "notify_campaigns": True,
+             "notify_activities": True, "failed_code_attempts": 0} for index in range(100_000)]
+    with db.transaction() as session:
+        for first in range(0, len(rows), 10_000):
+            session.execute(insert(User), rows[first:first + 10_000])
+        expected = session.scalar(select(func.count()).select_from(User).where(
+            User.province_code == "BKK", User.role.in_((Role.YOUTH, Role.MENTOR))))
+    sign_in(client, db, bangkok["coordinator"], clock)
+    answer = client.get("/console/people.csv", buffered=False)
+    assert answer.is_streamed and answer.mimetype == "text/csv"
+    tracemalloc.start()
+    lines, total_bytes, chunks, formula_cells = 0, 0, 0, []
+    for chunk in answer.response:
+        piece = chunk.decode() if isinstance(chunk, bytes) else chunk
+        formula_cells += [line for line in piece.splitlines() if "HYPERLINK" in line]
+        lines += piece.count("\n")
+        total_bytes += len(piece.encode())
+        chunks += 1
+    _, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    answer.close()
+    assert lines == expected + 1, "a header and every volunteer of the province"
+    assert chunks > 10 and peak < total_bytes / 2, f"streamed: peak {peak:,} B for {total_bytes:,} B of CSV"
+    assert "people.exported" in audit_actions(db)
+    assert len(formula_cells) == 1 and '"\'=HYPERLINK' in formula_cells[0], "a spreadsheet won't run it"
