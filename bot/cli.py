@@ -25,6 +25,7 @@ def register(app: Flask) -> None:
     register_access_commands(app)
     register_rich_menu_commands(app)
     register_people_commands(app)
+    register_console_commands(app)
 
     @app.cli.command("db-upgrade")
     def db_upgrade():
@@ -172,6 +173,26 @@ def register_people_commands(app: Flask) -> None:
             richmenus.queue_link(session, user, now)
         click.echo(f"{line_user_id} is now {role or 'unregistered'} ({province or 'national'})")
         app_services.wake_delivery()
+
+
+def register_console_commands(app: Flask) -> None:
+    """`console-link`: a one-time sign-in link to the web console for a coordinator or admin (first login)."""
+
+    @app.cli.command("console-link")
+    @click.argument("line_user_id")
+    @click.option("--base-url", default="", help="the console's address (default PUBLIC_BASE_URL)")
+    def console_link(line_user_id, base_url):
+        """Print a sign-in link (valid 10 minutes, once) for the coordinator or admin with this LINE id."""
+        from web import accounts
+
+        app_services = services(app)
+        base = base_url or app_services.settings.public_base_url or f"http://127.0.0.1:{app_services.settings.port}"
+        with app_services.db.transaction() as session:
+            user = session.scalars(select(User).where(User.line_user_id == line_user_id)).one_or_none()
+            token = accounts.issue_link(session, user, app_services.clock()) if user else None
+        if token is None:
+            raise click.UsageError(f"{line_user_id!r} is not an active coordinator or admin (see set-role)")
+        click.echo(accounts.link_url(base, token))
 
 
 def _province_code(name: str | None) -> str:

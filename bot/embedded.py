@@ -72,6 +72,31 @@ def demo_codes(app) -> list[str]:
             f"  coordinator of Bangkok (type it as the coordinator): {coordinator}"]
 
 
+DEMO_ADMIN_ID = "demo-console-admin"  # not a LINE user: the demo's console admin only signs in on the web
+
+
+def demo_console_link(app, base_url: str) -> str:
+    """A one-day, one-time console sign-in link for the demo's admin (created on first start)."""
+    import datetime as dt
+
+    from sqlalchemy import select
+
+    from models import Role, User
+    from web import accounts
+
+    app_services = services(app)
+    with app_services.db.transaction() as session:
+        now = app_services.clock()
+        admin = session.scalars(select(User).where(User.line_user_id == DEMO_ADMIN_ID)).one_or_none()
+        if admin is None:
+            admin = User(line_user_id=DEMO_ADMIN_ID, role=Role.ADMIN, nickname="ผู้ดูแลระบบ (ทดลอง)",
+                         is_following=False, created_at=now, registered_at=now)
+            session.add(admin)
+            session.flush()
+        token = accounts.issue_link(session, admin, now, lifetime=dt.timedelta(days=1))
+    return accounts.link_url(base_url, token)
+
+
 def run_embedded(settings: Settings) -> int:
     from app import create_app
 
@@ -92,6 +117,8 @@ def run_embedded(settings: Settings) -> int:
     if sandbox is not None:
         print(f"LINE sandbox (no LINE credentials set): chat with the bot at {sandbox.chat_url}", flush=True)
         print("one-day codes for trying the other roles on the chat page:", *demo_codes(app), sep="\n", flush=True)
+        print(f"web console for coordinators, first login as the demo admin (one-time link, valid a day): "
+              f"{demo_console_link(app, f'http://{host}:{server.server_port}')}", flush=True)
     try:
         server.serve_forever()
     except KeyboardInterrupt:

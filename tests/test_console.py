@@ -19,9 +19,10 @@ LOGIN_PASSWORD = "ขอบฟ้า-2569-ok"
 FORMULA = '=HYPERLINK("http://x.example")'
 
 
-def person(db, role: str, province: str | None, nickname: str, clock, mentor: User | None = None) -> User:
+def person(db, role: str, province: str | None, nickname: str, clock, mentor: User | None = None,
+           line_user_id: str | None = None) -> User:
     with db.transaction() as session:
-        user = User(line_user_id=f"U{abs(hash((role, province, nickname))):032x}"[:33], role=role,
+        user = User(line_user_id=line_user_id or f"U{abs(hash((role, province, nickname))):032x}"[:33], role=role,
                     province_code=province, nickname=nickname, created_at=clock(), registered_at=clock(),
                     age_years=15 if role == Role.YOUTH else 35, age_recorded_at=clock(),
                     mentor_id=mentor.id if mentor else None)
@@ -31,10 +32,10 @@ def person(db, role: str, province: str | None, nickname: str, clock, mentor: Us
         return user
 
 
-def a_report(db, reporter: User, clock, **fields) -> int:
+def a_report(db, reporter: User, clock, urgent: bool = False, **fields) -> int:
     with db.transaction() as session:
         found = reports.open_report(session, session.get(User, reporter.id), clock(), category="elderly",
-                                    urgent=False, submitted=True, description="ยายอยู่คนเดียว ไม่มีข้าวกิน",
+                                    urgent=urgent, submitted=True, description="ยายอยู่คนเดียว ไม่มีข้าวกิน",
                                     place_text="ซอย 5", **fields)
         found.next_escalation_at = clock() + dt.timedelta(hours=24)
         return found.id

@@ -93,13 +93,14 @@ def _signed_in(session: Session, account: ConsoleAccount, now: dt.datetime, meth
     return SignedIn(user, account.session_version)
 
 
-def issue_link(session: Session, user: User, now: dt.datetime) -> str | None:
+def issue_link(session: Session, user: User, now: dt.datetime,
+               lifetime: dt.timedelta = LINK_LIFETIME) -> str | None:
     """A new one-time login token for a staff member (None for anyone else)."""
     if not is_staff(user):
         return None
     token = secrets.token_urlsafe(32)
     session.add(ConsoleLoginLink(token_hash=_digest(token), user_id=user.id, created_at=now,
-                                 expires_at=now + LINK_LIFETIME))
+                                 expires_at=now + lifetime))
     people.audit(session, now, "console.link_issued", user, user)
     return token
 
@@ -143,6 +144,10 @@ def session_is_current(session: Session, user_id: int, version: int) -> User | N
         return None
     account = session.scalar(select(ConsoleAccount).where(ConsoleAccount.user_id == user_id))
     return user if account is not None and account.session_version == version else None
+
+
+def link_url(base_url: str, token: str) -> str:
+    return f"{base_url.rstrip('/')}/console/link/{token}"
 
 
 def _digest(token: str) -> str:

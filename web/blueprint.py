@@ -97,6 +97,20 @@ def _session_expired() -> bool:
     return now() - dt.datetime.fromisoformat(started) > lifetime
 
 
+FONT_FILES = {"regular": "Sarabun-Regular.ttf", "bold": "Sarabun-Bold.ttf"}
+
+
+@blueprint.get("/fonts/<weight>.ttf")
+def font(weight: str):
+    """Sarabun (OFL), shipped with the project's font package, so Thai reads the same on every desk."""
+    import fontpkg_sarabun
+    from flask import send_from_directory
+
+    if weight not in FONT_FILES:
+        abort(404)
+    return send_from_directory(fontpkg_sarabun.ROOT / "files", FONT_FILES[weight], max_age=86400 * 30)
+
+
 @blueprint.app_template_filter("bangkok")
 def bangkok_time(value: dt.datetime | None) -> str:
     """A date and time in Thai, Buddhist era, the bot's time zone."""
