@@ -82,7 +82,7 @@ def schedule(session: Session, sender: User, *, title: str, body: str, link_url:
     again by the same sender within ten minutes (same fields, audience and send time, or "now" both
     times) returns the first one instead of a second, whatever became of it since."""
     tz = settings.tz if settings else BANGKOK
-    fields = _cleaned(dict(title=title, body=body, link_url=link_url, image_url=image_url, tags=tags), settings)
+    fields = clean_fields(dict(title=title, body=body, link_url=link_url, image_url=image_url, tags=tags), settings)
     send_at = check_send_time(send_at, now, tz)
     _require_permission(sender, audience)
     plan = _checked_estimate(session, audience, fields["tags"], now)
@@ -112,7 +112,7 @@ def edit(session: Session, campaign: Campaign, sender: User, now: dt.datetime, s
     _require_permission(sender, audience_of(campaign))
     current = dict(title=campaign.title, body=campaign.body, link_url=campaign.link_url,
                    image_url=campaign.image_url, tags=campaign.tags)
-    fields = _cleaned({**current, **{key: value for key, value in changes.items() if key in current}}, settings)
+    fields = clean_fields({**current, **{key: value for key, value in changes.items() if key in current}}, settings)
     audience = changes.get("audience", audience_of(campaign))
     _require_permission(sender, audience)
     if "send_at" in changes:
@@ -146,7 +146,7 @@ def campaigns_of(session: Session, sender: User, limit: int = 5) -> list[Campaig
     return list(session.scalars(query.order_by(Campaign.created_at.desc(), Campaign.id.desc()).limit(limit)))
 
 
-def _cleaned(fields: dict, settings: Settings | None) -> dict:
+def clean_fields(fields: dict, settings: Settings | None) -> dict:
     return {"title": clean_title(fields["title"]), "body": clean_body(fields["body"]),
             "link_url": clean_link(fields["link_url"]), "image_url": clean_image_url(fields["image_url"], settings),
             "tags": clean_tags(fields["tags"])}

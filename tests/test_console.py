@@ -227,3 +227,49 @@ def test_an_export_of_a_hundred_thousand_volunteers_is_streamed_and_audited(clie
     assert chunks > 10 and peak < total_bytes / 2, f"streamed: peak {peak:,} B for {total_bytes:,} B of CSV"
     assert "people.exported" in audit_actions(db)
     assert len(formula_cells) == 1 and '"\'=HYPERLINK' in formula_cells[0], "a spreadsheet won't run it"
+
+
+def test_a_campaign_composed_in_the_console_reaches_the_province_like_one_from_line(app, client, db, clock, bangkok,
+                                                                                   sandbox, worker):
+    from bot import campaigns
+    from bot.services import services
+    from models import Campaign, CampaignStatus
+
+    youth_line = sandbox.user(display_name="น้องดาว")
+    person(db, Role.YOUTH, "BKK", "ดาว", clock, line_user_id=youth_line.user_id)
+    person(db, Role.YOUTH, "CMI", "เหนือ", clock)
+    sign_in(client, db, bangkok["coordinator"], clock)
+    form = {"csrf_token": csrf(client, "/console/campaigns"), "title": "ชวนเก็บขยะริมคลอง",
+            "body": "เสาร์นี้ 9 โมง <b>ที่ลานวัด</b>", "tags": "ข่าวอาสา", "roles": "youth", "province": "CMI",
+            "send_at": ""}
+    preview = client.post("/console/campaigns/preview", data=form).get_data(as_text=True)
+    assert "ชวนเก็บขยะริมคลอง" in preview and "&lt;b&gt;ที่ลานวัด" in preview, "the card, escaped"
+    assert "อพม.น้อย · กรุงเทพมหานคร" in preview, "a provincial coordinator's audience is their own province"
+    assert "ประมาณ <b>2</b> คน" in preview, "the two Bangkok youth, not the one in Chiang Mai"
+    for _ in range(2):  # a double submit schedules one campaign
+        assert client.post("/console/campaigns", data=form).status_code == 302
+    with db.transaction() as session:
+        scheduled = session.scalars(select(Campaign)).all()
+        assert [c.status for c in scheduled] == [CampaignStatus.SCHEDULED]
+        campaigns.dispatch_due(session, clock(), services(app).settings)
+    worker.run_until_idle()
+    received = [m for m in sandbox.messages_for(youth_line.user_id) if m["type"] == "flex"]
+    assert received and "ชวนเก็บขยะริมคลอง" in received[0]["altText"]
+    page = client.get(f"/console/campaigns/{scheduled[0].id}").get_data(as_text=True)
+    assert "ส่งแล้ว" in page
+
+
+def test_a_scheduled_campaign_is_cancelled_from_the_console_and_sends_nothing(app, client, db, clock, bangkok):
+    from models import Campaign, CampaignStatus
+
+    sign_in(client, db, bangkok["coordinator"], clock)
+    token = csrf(client, "/console/campaigns")
+    client.post("/console/campaigns", data={"csrf_token": token, "title": "ประชุมอาสา", "body": "วันจันทร์",
+                                            "roles": "youth", "send_at": "พรุ่งนี้ 9:00"})
+    with db.transaction() as session:
+        campaign = session.scalars(select(Campaign)).one()
+    assert campaign.send_at > clock()
+    client.post(f"/console/campaigns/{campaign.id}/cancel", data={"csrf_token": token})
+    with db.transaction() as session:
+        assert session.get(Campaign, campaign.id).status == CampaignStatus.CANCELLED
+    assert "2569" in client.get(f"/console/campaigns/{campaign.id}").get_data(as_text=True)

@@ -20,6 +20,12 @@ from models import Role
 blueprint = Blueprint("console", __name__, url_prefix="/console", template_folder="templates",
                       static_folder="static", static_url_path="/static")
 SIGNED_IN_AT = "console_signed_in_at"
+UPLOAD_LIMIT = 12 * 1024 * 1024  # a campaign image (LINE: 10 MB) and its form; the webhook keeps its 2 MB
+
+
+@blueprint.before_request
+def allow_uploads() -> None:
+    request.max_content_length = UPLOAD_LIMIT
 
 
 @dataclass(frozen=True)
