@@ -273,3 +273,32 @@ def test_a_scheduled_campaign_is_cancelled_from_the_console_and_sends_nothing(ap
     with db.transaction() as session:
         assert session.get(Campaign, campaign.id).status == CampaignStatus.CANCELLED
     assert "2569" in client.get(f"/console/campaigns/{campaign.id}").get_data(as_text=True)
+
+
+def test_staff_assign_a_youth_deactivate_a_mentor_and_issue_and_revoke_codes(client, db, clock, bangkok):
+    from models import AccessCode
+
+    other = person(db, Role.MENTOR, "BKK", "มานี", clock)
+    youth = person(db, Role.YOUTH, "BKK", "ใบเตย", clock)
+    far = person(db, Role.YOUTH, "CMI", "ดอย", clock)
+    sign_in(client, db, bangkok["coordinator"], clock)
+    token = csrf(client, f"/console/people/{youth.id}")
+    assert client.get(f"/console/people/{far.id}").status_code == 404, "another province's person"
+    client.post(f"/console/people/{youth.id}/act", data={"csrf_token": token, "action": "assign",
+                                                         "mentor_id": other.id})
+    assert "มานี" in client.get(f"/console/people/{youth.id}").get_data(as_text=True)
+    client.post(f"/console/people/{bangkok['mentor'].id}/act", data={"csrf_token": token, "action": "deactivate"})
+    with db.transaction() as session:
+        assert session.get(User, youth.id).mentor_id == other.id
+        assert session.get(User, bangkok["mentor"].id).role is None
+        assert session.get(User, bangkok["youth"].id).mentor_id is None, "their youth wait for a new mentor"
+    issued = client.post("/console/codes", data={"csrf_token": token, "action": "issue", "province": "CMI"},
+                         follow_redirects=True).get_data(as_text=True)
+    code = re.search(r"รหัสพี่เลี้ยงใหม่: (\w+)", issued).group(1)
+    with db.transaction() as session:
+        row = session.scalars(select(AccessCode).where(AccessCode.code == code)).one()
+        assert row.province_code == "BKK", "a provincial coordinator issues for their own province only"
+    client.post("/console/codes", data={"csrf_token": token, "action": "revoke", "code_id": row.id})
+    with db.transaction() as session:
+        assert session.get(AccessCode, row.id).revoked_at is not None
+    assert {"youth.assigned", "user.role_changed", "code.issued", "code.revoked"} <= set(audit_actions(db))

@@ -22,7 +22,7 @@ csrf = CSRFProtect()
 
 def register(app: Flask, settings: Settings) -> None:
     """Add the console to the bot's app."""
-    from web import audit_pages, auth, campaign_pages, dashboard, people_pages, report_pages  # noqa: F401
+    from web import audit_pages, auth, campaign_pages, dashboard, people_pages, person_pages, report_pages  # noqa
     from web.blueprint import blueprint
 
     app.config.update(
