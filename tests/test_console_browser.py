@@ -40,7 +40,7 @@ def test_a_coordinator_works_a_report_from_the_browser(browser, live_console, db
     youth_line = sandbox.user(display_name="น้องฟ้า")
     youth = person(db, Role.YOUTH, "BKK", "ฟ้า", clock, mentor=mentor, line_user_id=youth_line.user_id)
     calm = a_report(db, youth, clock)
-    urgent = a_report(db, youth, clock, urgent=True)
+    urgent = a_report(db, youth, clock, urgent=True, latitude=13.7563, longitude=100.5018)
     page = browser.new_page(viewport=LAPTOP)
     page.set_default_timeout(TIMEOUT_MS)
     errors: list[str] = []
@@ -48,6 +48,8 @@ def test_a_coordinator_works_a_report_from_the_browser(browser, live_console, db
 
     page.goto(f"{live_console}/console/link/{link_for(db, coordinator, clock)}")
     page.get_by_role("heading", name="ภาพรวม · กรุงเทพมหานคร").wait_for()
+    page.locator("#report-map[data-ready='1']").wait_for()  # the urgent report's pin, drawn by Leaflet
+    assert page.locator("#status-chart svg").count() == 1 and page.locator("#category-chart svg").count() == 1
     shoot(page, "dashboard-laptop")
     page.set_viewport_size(PHONE)
     shoot(page, "dashboard-phone")
@@ -78,3 +80,35 @@ def test_a_coordinator_works_a_report_from_the_browser(browser, live_console, db
     told = [message["text"] for message in sandbox.messages_for(youth_line.user_id) if message["type"] == "text"]
     assert any("รับเรื่อง" in text for text in told) and any("กำลังดำเนินการ" in text for text in told)
     assert calm != urgent and not errors
+
+
+@pytest.mark.browser
+def test_a_coordinator_composes_and_schedules_a_campaign_that_reaches_line(
+        app, browser, live_console, db, clock, sandbox, worker):  # noqa: F811
+    from bot import campaigns
+    from bot.services import services
+
+    coordinator = person(db, Role.COORDINATOR, "BKK", "วิภา", clock)
+    youth_line = sandbox.user(display_name="น้องดาว")
+    person(db, Role.YOUTH, "BKK", "ดาว", clock, line_user_id=youth_line.user_id)
+    page = browser.new_page(viewport=LAPTOP)
+    page.set_default_timeout(TIMEOUT_MS)
+    page.goto(f"{live_console}/console/link/{link_for(db, coordinator, clock)}")
+    page.get_by_role("link", name="แคมเปญ").click()
+    page.get_by_label("หัวข้อ").fill("ชวนเก็บขยะริมคลอง")
+    page.get_by_label("เนื้อหา").fill("เสาร์นี้ 9 โมง ที่ลานวัด มาช่วยกันนะ")
+    page.get_by_label("แท็ก").fill("ข่าวอาสา")
+    page.get_by_role("button", name="ดูตัวอย่าง").click()
+    preview = page.locator("#preview")
+    preview.get_by_text("ชวนเก็บขยะริมคลอง").wait_for()
+    assert "ประมาณ 1 คน" in preview.inner_text()
+    shoot(page, "campaign-preview-laptop")
+    page.get_by_role("button", name="ยืนยันส่ง").click()
+    page.locator("#campaign-status", has_text="ตั้งเวลาไว้").wait_for()
+    with db.transaction() as session:
+        campaigns.dispatch_due(session, clock(), services(app).settings)
+    worker.run_until_idle()
+    flex = [m for m in sandbox.messages_for(youth_line.user_id) if m["type"] == "flex"]
+    assert flex and "ชวนเก็บขยะริมคลอง" in flex[0]["altText"]
+    page.reload()
+    page.locator("#campaign-status", has_text="ส่งแล้ว").wait_for()
