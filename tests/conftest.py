@@ -52,6 +52,8 @@ def schema(database_url):
     database = Database(database_url)
     with database.engine.begin() as connection:
         connection.exec_driver_sql("DROP TABLE IF EXISTS alembic_version")
+        if connection.dialect.name == "postgresql":  # the console's name search (the migration adds it too)
+            connection.exec_driver_sql("CREATE EXTENSION IF NOT EXISTS pg_trgm")
     Base.metadata.drop_all(database.engine)
     Base.metadata.create_all(database.engine)
     yield database_url

@@ -10,10 +10,11 @@ from flask import g, redirect, render_template, url_for
 from sqlalchemy import func, select
 
 from bot.thai import PROVINCES_BY_CODE
-from models import Activity, ActivityStatus, Campaign, Report, ReportStatus, Role, User, UserStatus
+from models import Activity, ActivityStatus, Campaign, Report, ReportStatus, User
 from web.blueprint import Staff, blueprint, database, now, staff_required
 from web.charts import bar_chart
-from web.report_queries import CATEGORY_LABELS, STATUSES, counts_by, overdue_condition, visible_to
+from web.dashboard_figures import Figures, figures
+from web.report_queries import CATEGORY_LABELS, STATUSES, overdue_condition, visible_to
 
 OVERDUE_SHOWN = 20
 MAP_POINTS = 500
@@ -30,55 +31,25 @@ def home():
 def dashboard():
     moment = now()
     with database() as session:
-        by_status = session.execute(counts_by(g.staff, Report.status)).all()
-        by_category = session.execute(counts_by(g.staff, Report.category)).all()
+        counted = figures(session, g.staff, moment)
         return render_template(
-            "console/dashboard.html", people=_people_by_role(session, g.staff), new_this_month=_new_since(
-                session, g.staff, moment.replace(day=1, hour=0, minute=0, second=0, microsecond=0)),
-            status_chart=bar_chart("เรื่องที่แจ้งตามสถานะ", [(STATUSES.get(s, s), n) for s, n in by_status]),
-            category_chart=bar_chart("เรื่องที่แจ้งตามประเภท", [(CATEGORY_LABELS.get(c, c), n) for c, n in by_category],
+            "console/dashboard.html", figures=counted,
+            status_chart=bar_chart("เรื่องที่แจ้งตามสถานะ",
+                                   [(STATUSES.get(s, s), n) for s, n in counted.reports_by_status]),
+            category_chart=bar_chart("เรื่องที่แจ้งตามประเภท",
+                                     [(CATEGORY_LABELS.get(c, c), n) for c, n in counted.reports_by_category],
                                      horizontal=True),
-            province_chart=_province_chart(session) if g.staff.is_national else "",
+            province_chart=_province_chart(counted) if g.staff.is_national else "",
             overdue=_overdue(session, g.staff, moment), reach=_campaign_reach(session, g.staff, moment),
             activities=_activities_this_week(session, g.staff, moment), map_points=_map_points(session, g.staff),
             categories=CATEGORY_LABELS, now=moment)
 
 
-def _people(staff: Staff):
-    conditions = _people_everywhere()
-    return conditions if staff.is_national else [*conditions, User.province_code == staff.province_code]
-
-
-def _people_by_role(session, staff: Staff) -> dict[str, int]:
-    return dict(session.execute(select(User.role, func.count()).where(*_people(staff)).group_by(User.role)).all())
-
-
-def _new_since(session, staff: Staff, since: dt.datetime) -> int:
-    return session.scalar(select(func.count()).select_from(User).where(*_people(staff), User.registered_at >= since))
-
-
-def _province_chart(session):
+def _province_chart(counted: Figures):
     """The provinces with the most volunteers (youth and mentors)."""
-    rows = session.execute(select(User.province_code, func.count()).where(*_people_everywhere())
-                           .group_by(User.province_code).order_by(func.count().desc())
-                           .limit(PROVINCES_CHARTED)).all()
     named = [(PROVINCES_BY_CODE[code].name_th if code in PROVINCES_BY_CODE else "ไม่ระบุ", count)
-             for code, count in rows]
+             for code, count in counted.people_by_province[:PROVINCES_CHARTED]]
     return bar_chart(f"อาสาสมัคร {len(named)} จังหวัดที่มากที่สุด", named, horizontal=True)
-
-
-def _people_everywhere():
-    return [User.status == UserStatus.ACTIVE, User.role.in_((Role.YOUTH, Role.MENTOR))]
-
-
-def _map_points(session, staff: Staff) -> list[dict]:
-    """Open reports with a location (newest first), for the map: position, reference, urgency, link."""
-    rows = session.execute(select(Report.id, Report.ref, Report.latitude, Report.longitude, Report.urgent)
-                           .where(*visible_to(staff), Report.status.in_(ReportStatus.ACTIVE),
-                                  Report.latitude.is_not(None), Report.purged_at.is_(None))
-                           .order_by(Report.id.desc()).limit(MAP_POINTS)).all()
-    return [{"id": row.id, "ref": row.ref, "lat": round(row.latitude, 5), "lng": round(row.longitude, 5),
-             "urgent": row.urgent} for row in rows]
 
 
 def _overdue(session, staff: Staff, moment: dt.datetime) -> list[Report]:
@@ -101,3 +72,13 @@ def _activities_this_week(session, staff: Staff, moment: dt.datetime) -> list[Ac
     if not staff.is_national:
         query = query.where(Activity.province_code == staff.province_code)
     return list(session.scalars(query.order_by(Activity.starts_at).limit(20)))
+
+
+def _map_points(session, staff: Staff) -> list[dict]:
+    """Open reports with a location (newest first), for the map: position, reference, urgency, link."""
+    rows = session.execute(select(Report.id, Report.ref, Report.latitude, Report.longitude, Report.urgent)
+                           .where(*visible_to(staff), Report.status.in_(ReportStatus.ACTIVE),
+                                  Report.latitude.is_not(None), Report.purged_at.is_(None))
+                           .order_by(Report.id.desc()).limit(MAP_POINTS)).all()
+    return [{"id": row.id, "ref": row.ref, "lat": round(row.latitude, 5), "lng": round(row.longitude, 5),
+             "urgent": row.urgent} for row in rows]

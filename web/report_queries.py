@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from sqlalchemy import Select, and_, func, or_, select
+from sqlalchemy import Select, and_, or_, select
 
 from bot.report_cards import STATUS_LABELS
 from bot.report_categories import CATEGORIES
@@ -65,8 +65,3 @@ def report_list(staff: Staff, wanted: ReportFilter, now: dt.datetime) -> Select:
         query = query.where(overdue_condition(now))
     offset = (wanted.page - 1) * PAGE_SIZE
     return query.order_by(Report.submitted_at.desc(), Report.id.desc()).offset(offset).limit(PAGE_SIZE + 1)
-
-
-def counts_by(staff: Staff, column) -> Select:
-    return (select(column, func.count()).where(*visible_to(staff), Report.submitted_at.is_not(None))
-            .group_by(column).order_by(func.count().desc()))
