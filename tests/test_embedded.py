@@ -49,7 +49,7 @@ def start_embedded(tmp_path, port: int):
     lines = []
     for line in process.stdout:
         lines.append(line)
-        if "coordinator of Bangkok" in line:
+        if "web console for coordinators" in line:  # the last line it prints
             break
     return process, lines
 
@@ -101,6 +101,22 @@ def test_embedded_demo_prints_codes_that_make_a_mentor_with_a_qr_code(embedded_b
     assert image["originalContentUrl"].startswith(f"http://127.0.0.1:{port}/join/")
     with urllib.request.urlopen(image["originalContentUrl"], timeout=5) as response:
         assert response.headers["Content-Type"] == "image/png" and response.read(8) == b"\x89PNG\r\n\x1a\n"
+
+
+def test_embedded_demo_prints_a_console_link_for_its_admin_that_works_once(embedded_bot):
+    import http.cookiejar
+
+    port, lines = embedded_bot
+    link = next(line.rsplit(" ", 1)[1].strip() for line in lines if "web console for coordinators" in line)
+    assert link.startswith(f"http://127.0.0.1:{port}/console/link/")
+    browser = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()))
+    with browser.open(link, timeout=10) as page:
+        assert page.url.endswith("/console/dashboard") and "ภาพรวม · ทั่วประเทศ" in page.read().decode()
+    with browser.open(f"http://127.0.0.1:{port}/console/audit", timeout=10) as page:
+        assert "console.signed_in" in page.read().decode(), "the admin sees the audit log"
+    with pytest.raises(urllib.error.HTTPError) as used:
+        urllib.request.urlopen(link, timeout=10)
+    assert used.value.code == 403, "the printed link works once"
 
 
 def test_embedded_demo_sends_a_campaign_composed_in_the_chat_to_another_user(embedded_bot):
