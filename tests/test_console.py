@@ -302,3 +302,41 @@ def test_staff_assign_a_youth_deactivate_a_mentor_and_issue_and_revoke_codes(cli
     with db.transaction() as session:
         assert session.get(AccessCode, row.id).revoked_at is not None
     assert {"youth.assigned", "user.role_changed", "code.issued", "code.revoked"} <= set(audit_actions(db))
+
+
+def test_an_activity_created_in_the_console_invites_youth_and_its_hours_are_confirmed_there(
+        app, client, db, clock, bangkok, sandbox, worker):
+    from models import Activity, ActivityResponse
+
+    youth_line = sandbox.user(display_name="น้องดาว")
+    youth = person(db, Role.YOUTH, "BKK", "ดาว", clock, line_user_id=youth_line.user_id)
+    sign_in(client, db, bangkok["coordinator"], clock)
+    token = csrf(client, "/console/activities")
+    form = {"csrf_token": token, "title": "เก็บขยะริมคลอง", "description": "<i>นำถุงมือมาด้วย</i>",
+            "place_text": "วัดใกล้บ้าน", "starts_at": "พรุ่งนี้ 9:00", "ends_at": "12:00", "capacity": "",
+            "repeat": "", "reminders": "1440,120"}
+    bad = client.post("/console/activities/preview", data={**form, "ends_at": "08:00", "starts_at": "พรุ่งนี้ 9:00",
+                                                           "capacity": "0"})
+    assert bad.status_code == 400
+    preview = client.post("/console/activities/preview", data=form).get_data(as_text=True)
+    assert "เก็บขยะริมคลอง" in preview and "&lt;i&gt;นำถุงมือ" in preview and "<b>2</b> คน" in preview
+    for _ in range(2):  # a double submit makes one activity
+        created_page = client.post("/console/activities", data=form, follow_redirects=True).get_data(as_text=True)
+        assert "ส่งคำเชิญถึง 2 คน" in created_page, re.findall(r'class="flash[^"]*"[^>]*>([^<]*)', created_page)
+    worker.run_until_idle()
+    with db.transaction() as session:
+        created = session.scalars(select(Activity)).one()
+    assert any(m["type"] == "flex" and "เก็บขยะริมคลอง" in m["altText"]
+               for m in sandbox.messages_for(youth_line.user_id)), "the invitation reached LINE"
+    clock.advance(days=1)  # 10:00 in Bangkok: the activity is under way (and yesterday's session is over)
+    sign_in(client, db, bangkok["coordinator"], clock)
+    token = csrf(client, f"/console/activities/{created.id}")
+    marked = client.post(f"/console/activities/{created.id}/act", follow_redirects=True,
+                         data={"csrf_token": token, "action": "present", "user_id": youth.id}).get_data(as_text=True)
+    assert "บันทึกการมาร่วมแล้ว" in marked, re.findall(r'class="flash[^"]*"[^>]*>([^<]*)', marked)
+    client.post(f"/console/activities/{created.id}/act", data={"csrf_token": token, "action": "hours"})
+    with db.transaction() as session:
+        answer = session.scalars(select(ActivityResponse).where(ActivityResponse.user_id == youth.id)).one()
+    assert (answer.attended, answer.minutes_credited) == (True, 180)
+    page = client.get(f"/console/activities/{created.id}").get_data(as_text=True)
+    assert "3.0" in page

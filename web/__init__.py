@@ -22,7 +22,16 @@ csrf = CSRFProtect()
 
 def register(app: Flask, settings: Settings) -> None:
     """Add the console to the bot's app."""
-    from web import audit_pages, auth, campaign_pages, dashboard, people_pages, person_pages, report_pages  # noqa
+    from web import (  # noqa: F401 (their routes)
+        activity_pages,
+        audit_pages,
+        auth,
+        campaign_pages,
+        dashboard,
+        people_pages,
+        person_pages,
+        report_pages,
+    )
     from web.blueprint import blueprint
 
     app.config.update(
