@@ -2,6 +2,9 @@
 
 from bot.router import Router, normalise_command
 from handlers import (
+    activity,
+    activity_manage,
+    activity_youth,
     campaign,
     campaign_youth,
     casework,
@@ -20,7 +23,7 @@ from handlers import (
 FLOWS = (onboarding.FLOW_DEFINITION, profile.FLOW_DEFINITION, privacy.FLOW_DEFINITION,
          consent.GUARDIAN_FLOW_DEFINITION, mentor.FLOW_DEFINITION, coordinator.ASSIGN_FLOW_DEFINITION,
          coordinator.INVITE_FLOW_DEFINITION, report.FLOW_DEFINITION, casework.FLOW_DEFINITION,
-         campaign.FLOW_DEFINITION)
+         campaign.FLOW_DEFINITION, activity.FLOW_DEFINITION, activity_manage.PLACE_FLOW_DEFINITION)
 
 
 def text_commands() -> dict:
@@ -34,7 +37,11 @@ def text_commands() -> dict:
                            (casework.CASELOAD_TEXTS, casework.show_caseload),
                            (campaign.MINE_TEXTS, campaign.show_mine),
                            (campaign_youth.LATEST_TEXTS, campaign_youth.show_latest),
-                           (campaign_youth.INTERESTS_TEXTS, campaign_youth.show_interests)):
+                           (campaign_youth.INTERESTS_TEXTS, campaign_youth.show_interests),
+                           (activity_manage.MANAGE_TEXTS, activity_manage.show_managed),
+                           (activity_youth.MINE_TEXTS, activity_youth.show_mine),
+                           (activity_youth.RECORD_TEXTS, activity_youth.show_record),
+                           (activity_youth.REMIND_TEXTS, activity_youth.show_reminder_choice)):
         table.update(dict.fromkeys(words, handler))
     return {normalise_command(text): handler for text, handler in table.items()}
 
@@ -43,12 +50,13 @@ def build_router() -> Router:
     router = Router(
         on_follow=lifecycle.on_follow,
         on_unfollow=lifecycle.on_unfollow,
-        on_idle=report.or_report_hint(codes.or_code(common.idle)),
+        on_idle=activity_youth.or_idle_activity(report.or_report_hint(codes.or_code(common.idle))),
         on_unsupported=common.unsupported_message,
         on_stale=common.stale_button,
         text_commands=text_commands(),
         actions={"pf.notify": profile.set_notifications, "mg.guardian": mentor.confirm_guardian,
-                 "mg.newcode": mentor.show_code, **casework.ACTIONS, **campaign.ACTIONS, **campaign_youth.ACTIONS},
+                 "mg.newcode": mentor.show_code, **casework.ACTIONS, **campaign.ACTIONS, **campaign_youth.ACTIONS,
+                 **activity_manage.ACTIONS, **activity_youth.ACTIONS},
         cancel_texts=frozenset(normalise_command(text) for text in common.CANCEL_COMMANDS),
     )
     for flow in FLOWS:
