@@ -23,7 +23,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from sqlalchemy import or_, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from bot import activity_cards
@@ -36,7 +36,16 @@ from bot.activity_attendance import (  # noqa: F401 (re-exported)
     mark_attendance,
     record_of,
 )
-from bot.activity_audience import audience_of, includes, invite, may_create, may_manage, place_province, tell
+from bot.activity_audience import (
+    audience_of,
+    includes,
+    invite,
+    invitee_select,
+    may_create,
+    may_manage,
+    place_province,
+    tell,
+)
 from bot.activity_input import (  # noqa: F401 (re-exported)
     DEFAULT_REMINDER_MINUTES,
     MAX_CAPACITY,
@@ -83,6 +92,21 @@ class Responded:
     answer: str
     changed: bool
     promoted: User | None = None
+
+
+def unsaved(draft: Draft) -> Activity:
+    """An Activity not added to any session, for previews (its card's buttons lead nowhere)."""
+    return Activity(id=0, title=draft.title, description=draft.description, place_text=draft.place_text,
+                    latitude=draft.latitude, longitude=draft.longitude, starts_at=draft.starts_at,
+                    ends_at=draft.ends_at, audience=draft.audience.to_dict(), capacity=draft.capacity,
+                    repeat=draft.repeat, reminder_minutes=list(draft.reminder_minutes),
+                    status=ActivityStatus.SCHEDULED, invited_count=0, version=1)
+
+
+def invitee_count(session: Session, draft: Draft) -> int:
+    """How many youth the invitation would reach now (those `create` would invite)."""
+    query = invitee_select(unsaved(draft)).order_by(None).subquery()
+    return session.scalar(select(func.count()).select_from(query)) or 0
 
 
 def get(session: Session, activity_id: int | str | None) -> Activity | None:

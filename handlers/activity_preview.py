@@ -17,15 +17,13 @@ from __future__ import annotations
 import datetime as dt
 
 from linebot.v3.messaging import Message
-from sqlalchemy import func, select
 
 from bot import activities, postback, replies
-from bot.activity_audience import invitee_select
 from bot.activity_cards import invite_card
 from bot.campaign_audience import Audience, describe
 from bot.flows import Context, Outcome, Turn, TurnKind
 from bot.textinput import Refused
-from models import Activity, ActivityStatus, Repeat
+from models import Repeat
 
 REPEAT_CHOICES = {"ไม่ซ้ำ": None, "ทุกสัปดาห์": Repeat.WEEKLY, "ทุกเดือน": Repeat.MONTHLY}
 REMINDER_CHOICES = {  # chip (<= 20 characters) -> minutes before the start
@@ -45,14 +43,14 @@ def messages(ctx: Context, data: dict) -> list[Message]:
     """The card and the summary with the confirm chip (Refused when the draft no longer holds)."""
     draft = draft_of(data)
     activities.check_draft(draft, ctx.now, ctx.timezone)
-    count = invitee_count(ctx, draft)
+    count = activities.invitee_count(ctx.db, draft)
     summary = PREVIEW.format(audience=describe(draft.audience, ctx.user.nickname), count=count,
                              repeat=_label(REPEAT_CHOICES, draft.repeat),
                              reminders=_label(REMINDER_CHOICES, tuple(draft.reminder_minutes)))
     if count == 0:
         summary += NOBODY
     chips = [replies.postback_chip(CHIP_CONFIRM, postback.encode("ac.confirm", ctx.token)), replies.say_chip("ยกเลิก")]
-    return [invite_card(unsaved(draft), ctx.settings), replies.text(summary, chips)]
+    return [invite_card(activities.unsaved(draft), ctx.settings), replies.text(summary, chips)]
 
 
 def draft_of(data: dict) -> activities.Draft:
@@ -63,21 +61,6 @@ def draft_of(data: dict) -> activities.Draft:
         starts_at=dt.datetime.fromisoformat(data["starts_at"]), ends_at=dt.datetime.fromisoformat(data["ends_at"]),
         audience=Audience.from_dict(data["audience"]), capacity=data.get("capacity"), repeat=data.get("repeat"),
         reminder_minutes=tuple(data.get("reminders", activities.DEFAULT_REMINDER_MINUTES)))
-
-
-def invitee_count(ctx: Context, draft: activities.Draft) -> int:
-    """How many youth the invitation would reach now (those the domain would invite)."""
-    query = invitee_select(unsaved(draft)).order_by(None).subquery()
-    return ctx.db.scalar(select(func.count()).select_from(query)) or 0
-
-
-def unsaved(draft: activities.Draft) -> Activity:
-    """An Activity not added to the session, for the preview card (its buttons lead nowhere)."""
-    return Activity(id=0, title=draft.title, description=draft.description, place_text=draft.place_text,
-                    latitude=draft.latitude, longitude=draft.longitude, starts_at=draft.starts_at,
-                    ends_at=draft.ends_at, audience=draft.audience.to_dict(), capacity=draft.capacity,
-                    repeat=draft.repeat, reminder_minutes=list(draft.reminder_minutes), status=ActivityStatus.SCHEDULED,
-                    invited_count=0, version=1)
 
 
 def _label(choices: dict, value) -> str:

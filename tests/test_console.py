@@ -340,3 +340,17 @@ def test_an_activity_created_in_the_console_invites_youth_and_its_hours_are_conf
     assert (answer.attended, answer.minutes_credited) == (True, 180)
     page = client.get(f"/console/activities/{created.id}").get_data(as_text=True)
     assert "3.0" in page
+
+
+def test_a_coordinator_asks_for_a_login_link_in_line_and_a_mentor_cannot(runner, sandbox, worker, client, db):
+    from tests.chat import texts
+    from tests.test_onboarding import staff
+
+    coordinator = staff(runner, sandbox, worker, "coordinator", "ลำพูน", "นก")
+    mentor = staff(runner, sandbox, worker, "mentor_invite", "ลำพูน", "ใจดี")
+    said = texts(coordinator.say("เข้าเว็บ"))
+    link = re.search(r"https?://\S+/console/link/(\S+)", said)
+    assert link and "ใช้ได้ครั้งเดียว" in said
+    answer = client.get(f"/console/link/{link.group(1)}")
+    assert answer.status_code == 302 and "ภาพรวม · ลำพูน" in client.get("/console/dashboard").get_data(as_text=True)
+    assert "สำหรับผู้ประสานงาน" in texts(mentor.say("เข้าเว็บ")) and "/console/link/" not in texts(mentor.inbox())

@@ -6,16 +6,15 @@ and afterwards mark attendance and confirm volunteer hours."""
 from __future__ import annotations
 
 from flask import abort, current_app, flash, g, redirect, render_template, request, url_for
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from bot import activities
-from bot.activity_audience import invitee_select
 from bot.activity_cards import ANSWER_LABELS, invite_json
 from bot.campaign_audience import Audience, describe
 from bot.services import services
 from bot.textinput import Refused
 from bot.thai import PROVINCES
-from models import Activity, ActivityResponse, ActivityStatus, Repeat, Role, User
+from models import Activity, ActivityResponse, Repeat, Role, User
 from web.blueprint import blueprint, database, now, staff_required
 
 LISTED = 50
@@ -37,13 +36,6 @@ def _draft(form) -> activities.Draft:
         capacity=activities.parse_capacity(form.get("capacity") or "ไม่จำกัด"),
         repeat=form.get("repeat") if form.get("repeat") in (Repeat.WEEKLY, Repeat.MONTHLY) else None,
         reminder_minutes=tuple(int(m) for m in form.get("reminders", "1440,120").split(",") if m.isdigit()))
-
-
-def _unsaved(draft: activities.Draft) -> Activity:
-    return Activity(id=0, title=draft.title, description=draft.description, place_text=draft.place_text,
-                    starts_at=draft.starts_at, ends_at=draft.ends_at, audience=draft.audience.to_dict(),
-                    capacity=draft.capacity, repeat=draft.repeat, reminder_minutes=list(draft.reminder_minutes),
-                    status=ActivityStatus.SCHEDULED, invited_count=0, version=1)
 
 
 def _in_area():
@@ -79,9 +71,8 @@ def activity_preview():
         except Refused as refused:
             flash(str(refused), "error")
             return _render_form(request.form, status=400)
-        query = invitee_select(_unsaved(draft)).order_by(None).subquery()
-        invited = session.scalar(select(func.count()).select_from(query)) or 0
-        card = invite_json(_unsaved(draft), services(current_app).settings)
+        invited = activities.invitee_count(session, draft)
+        card = invite_json(activities.unsaved(draft), services(current_app).settings)
         return _render_form(request.form, {"messages": [card], "audience": describe(draft.audience),
                                            "invited": invited})
 
