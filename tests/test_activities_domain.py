@@ -137,8 +137,9 @@ def invitees(db) -> set[str]:
 
 
 def outbox_count(db) -> int:
+    """How many people the outbox holds messages for (a multicast counts each of its recipients)."""
     with db.transaction() as session:
-        return session.scalar(select(func.count()).select_from(OutboxMessage))
+        return session.scalar(select(func.coalesce(func.sum(OutboxMessage.recipient_count), 0)))
 
 
 # -------------------------------------------------------------------------------------------- create, invite
@@ -509,6 +510,10 @@ def test_two_job_runs_at_once_send_each_reminder_once(db, clock, settings, folks
         thread.join(timeout=60)
     assert errors == [] and sum(results) == 30
     assert outbox_count(db) - before == 30
+    with db.transaction() as session:
+        rows = session.scalars(select(OutboxMessage).where(OutboxMessage.kind == "multicast",
+                                                           OutboxMessage.bulk_send_id.is_(None))).all()
+    assert len(rows) == 1 and len(set(rows[0].recipients)) == 30, "the same reminder to 30 people: one multicast"
 
 
 def test_the_job_works_through_many_batches_in_one_run(db, clock, settings, folks, group, monkeypatch):
