@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -156,3 +157,90 @@ def test_embedded_demo_sends_a_campaign_composed_in_the_chat_to_another_user(emb
     card = wait_for(lambda: [m for m in inbox(mentor) if m["type"] == "flex" and "ทำความดี" in m["altText"]],
                     timeout=60)
     assert card, "the campaign reached the mentor"
+
+
+def test_embedded_demo_a_mentor_creates_an_activity_and_the_youth_gets_its_card_and_a_reminder(embedded_bot):
+    """In the real `app.py` process: the printed mentor code makes a mentor, a youth joins the group with its
+    code, the mentor creates an activity an hour from now with the picker, the youth gets the card, joins, and
+    the embedded scheduler sends the reminder that is still useful (two hours before has passed: sent at once)."""
+    import datetime as dt
+    import zoneinfo
+
+    port, lines = embedded_bot
+    sandbox = f"http://127.0.0.1:{port + 1}"
+
+    def inbox(user: str) -> list[dict]:
+        return http_json("GET", f"{sandbox}/sandbox/users/{user}/messages")
+
+    def seen(user: str, expect: str, since: int, what: str, timeout: float = 60) -> None:
+        wait_until(lambda: expect in json.dumps(inbox(user)[since:], ensure_ascii=False), timeout, what)
+
+    def act(user: str, action: str, payload: dict, expect: str) -> None:
+        since = len(inbox(user))
+        http_json("POST", f"{sandbox}/sandbox/users/{user}/{action}", payload)
+        seen(user, expect, since, f"the answer to {payload} containing {expect!r}")
+
+    def tap(user: str, label: str, expect: str, params: dict | None = None) -> None:
+        """Tap the quick reply or button labelled `label` in the user's latest messages."""
+        found = wait_for(lambda: _action_labelled(inbox(user)[-3:], label), timeout=30)
+        assert found, f"no {label!r} to tap"
+        if found["type"] == "message":
+            act(user, "text", {"text": found["text"]}, expect)
+        else:
+            act(user, "postback", {"data": found["data"], "params": params or {}}, expect)
+
+    mentor = http_json("POST", f"{sandbox}/sandbox/users", {"displayName": "สมชาย"})["userId"]
+    code = next(line.rsplit(" ", 1)[1].strip() for line in lines if "mentor of Bangkok" in line)
+    act(mentor, "text", {"text": code}, "ชื่อ")
+    act(mentor, "text", {"text": "สมชาย"}, "บันทึกแล้ว")
+    act(mentor, "text", {"text": "รหัสกลุ่ม"}, "รหัส")
+    group_code = next(re.search(r"\b([A-HJ-NP-Z2-9]{8})\b", m.get("text", "")).group(1) for m in reversed(
+        inbox(mentor)) if m["type"] == "text" and re.search(r"\b([A-HJ-NP-Z2-9]{8})\b", m.get("text", "")))
+    youth = http_json("POST", f"{sandbox}/sandbox/users", {"displayName": "น้องฟ้า"})["userId"]
+    act(youth, "follow", {}, "อายุ")
+    act(youth, "text", {"text": "15"}, "ยินยอม")
+    tap(youth, "ยินยอม", "ชื่อเล่น")
+    act(youth, "text", {"text": "ฟ้า"}, "จังหวัด")
+    act(youth, "text", {"text": "กรุงเทพมหานคร"}, "ชุมชน")
+    act(youth, "text", {"text": "ชุมชนริมคลอง"}, "โรงเรียน")
+    tap(youth, "ข้าม", "รหัส")
+    act(youth, "text", {"text": group_code}, "ตรวจข้อมูล")
+    tap(youth, "ยืนยัน", "ยินดีต้อนรับ")
+
+    start = (dt.datetime.now(zoneinfo.ZoneInfo("Asia/Bangkok")) + dt.timedelta(hours=1)).replace(second=0,
+                                                                                                  microsecond=0)
+    act(mentor, "text", {"text": "สร้างกิจกรรม"}, "ชื่อกิจกรรม")
+    act(mentor, "text", {"text": "เก็บขยะริมคลอง"}, "รายละเอียด")
+    tap(mentor, "ไม่มีรายละเอียด", "สถานที่")
+    act(mentor, "text", {"text": "ศาลาประชาคม"}, "ปักหมุด")
+    tap(mentor, "ไม่ปักหมุด", "เริ่ม")
+    tap(mentor, "เลือกวันเวลาเริ่ม", "เลิกกี่โมง", {"datetime": start.strftime("%Y-%m-%dT%H:%M")})
+    act(mentor, "text", {"text": (start + dt.timedelta(hours=2)).strftime("%H:%M")}, "รับได้กี่คน")
+    tap(mentor, "ไม่จำกัด", "ซ้ำ")
+    tap(mentor, "ไม่ซ้ำ", "เตือน")
+    tap(mentor, "1 วัน และ 2 ชม. ก่อน", "ยืนยันสร้างกิจกรรม")
+    since = len(inbox(youth))
+    tap(mentor, "ยืนยันสร้างกิจกรรม", "ส่งคำเชิญ")
+    seen(youth, "ชวนร่วมกิจกรรม", since, "the invitation card at the youth")
+    since = len(inbox(youth))
+    tap(youth, "ไปด้วย", "ลงชื่อไป")
+    seen(youth, "⏰", since, "the reminder from the embedded scheduler (its job runs every 20 s)")
+
+
+def _action_labelled(messages: list[dict], label: str) -> dict | None:
+    """The action (message, postback or date-time picker) with this label in quick replies or Flex buttons."""
+    found = []
+
+    def walk(node):
+        if isinstance(node, dict):
+            action = node.get("action")
+            if isinstance(action, dict) and action.get("label") == label and ("data" in action or "text" in action):
+                found.append(action)
+            for value in node.values():
+                walk(value)
+        elif isinstance(node, list):
+            for value in node:
+                walk(value)
+
+    walk(messages)
+    return found[-1] if found else None
