@@ -146,6 +146,7 @@ def test_a_provincial_coordinator_cannot_open_another_provinces_report(client, d
     elsewhere = a_report(db, youth, clock)
     sign_in(client, db, bangkok["coordinator"], clock)
     assert client.get(f"/console/reports/{elsewhere}").status_code == 404
+    assert client.get(f"/console/reports/{elsewhere}/photos/1.jpg").status_code == 404, "nor its photos"
     token = csrf(client, f"/console/reports/{bangkok['report']}")
     assert client.post(f"/console/reports/{elsewhere}/act",
                        data={"csrf_token": token, "action": "acknowledge"}).status_code == 404

@@ -66,6 +66,7 @@ def test_a_coordinator_works_a_report_from_the_browser(browser, live_console, db
 
     page.locator("#reports a").first.click()
     page.get_by_role("heading", name="ดำเนินการ").wait_for()
+    page.locator("#report-map[data-ready='1']").wait_for()  # the report's own pin
     page.get_by_role("button", name="รับเรื่อง").click()
     page.get_by_text("รับเรื่องแล้ว", exact=True).first.wait_for()
     page.get_by_placeholder("บันทึกการดำเนินงาน").fill("โทรหาผู้ใหญ่บ้านแล้ว จะไปเยี่ยมพรุ่งนี้")
