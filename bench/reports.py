@@ -5,6 +5,8 @@ the same run (the machine is shared and noisy).
     createdb -h 127.0.0.1 -U postgres bench_reports       # once; it is dropped and created again by each part
     uv run python bench/reports.py --database-url postgresql+psycopg://postgres@127.0.0.1:5432/bench_reports
     uv run python bench/reports.py [--rate 50] [--seconds 10] [--reports 100000] [--database-url URL]
+    uv run python bench/reports.py --part 1 --layouts production --database-url URL [--web-workers 2]
+                                   [--worker-processes 1]
 
 1. Confirm tap -> mentor's card, p50/p95/p99 with --rate reports/s arriving. The bot runs in this process as the
    embedded mode runs it: the Flask app under werkzeug's threaded server on loopback, the event processor and
@@ -14,11 +16,14 @@ the same run (the machine is shared and noisy).
    at --rate taps/s (8 client threads). A tap's latency runs from its scheduled time to the sandbox's record
    (call log `at`) of the accepted push carrying that report's Flex card to the mentor; the youth's reply is
    shown too. Baseline, just before, same pace: as many other youths type "ช่วยเหลือ", scheduled time -> the
-   sandbox's record of the reply. 20 taps of each kind warm the stack up first. Two layouts, each on a fresh
-   database: everything in one process (the embedded mode: sandbox and load generator share the bot's GIL),
-   then the sandbox and the load generator in a child process. Printed: arrivals, p50/p95/p99/max, how many
-   arrived per second (below --rate: a queue grew), CPU per tap of the bot process, the child, PostgreSQL and
-   the whole machine (/proc), the card/baseline ratios, and the verdict (target: p99 < 1 s at 50/s).
+   sandbox's record of the reply. 20 taps of each kind warm the stack up first. Layouts (--layouts), each on a
+   fresh database: "embedded", everything in one process (the embedded mode: sandbox and load generator share
+   the bot's GIL); "split", the same bot with the sandbox and the load generator in a child process; and on
+   PostgreSQL "production": gunicorn (--web-workers, the webhook only) and --worker-processes separate
+   `flask --app app worker` processes, the sandbox and load generator in a child process. Printed: arrivals,
+   p50/p95/p99/max, how many arrived per second (below --rate: a queue grew), CPU per tap of the bot's
+   process(es), the child, PostgreSQL and the whole machine (/proc; other people's work counts there), the
+   card/baseline ratios, and the verdict (target: p99 < 1 s at 50/s).
 2. Escalation sweep, PostgreSQL only. --reports open reports (Core executemany; 20% as many youths, 5 per
    mentor, 2 coordinators per province, 3 national; 2% urgent; levels 80% mentor, 15% province, 5% national)
    with deadlines spread evenly over one day, so that a sweep at T0 + x% of a day finds x% due.
@@ -58,8 +63,8 @@ sys.path.insert(0, str(ROOT))
 from bench_db import fresh_postgres  # noqa: E402
 from sqlalchemy import create_engine, event, func, insert, select  # noqa: E402
 
-from bench.delivery import machine_cpu_seconds, postgres_cpu_seconds, process_cpu_seconds  # noqa: E402
-from bench.webhook import SECRET, TOKEN  # noqa: E402
+from bench.delivery import WorkerProcess, machine_cpu_seconds, postgres_cpu_seconds, process_cpu_seconds  # noqa: E402
+from bench.webhook import SECRET, TOKEN, Server  # noqa: E402
 from bot import postback  # noqa: E402
 from bot.thai import PROVINCES  # noqa: E402
 from handlers.report import CHIP_SEND  # noqa: E402
@@ -73,6 +78,12 @@ CLIENT_THREADS = 8
 PUSH, REPLY = "/v2/bot/message/push", "/v2/bot/message/reply"
 DAY = dt.timedelta(days=1)
 CARD_TARGET_S, SWEEP_TARGET_S = 1.0, 5.0
+LAYOUTS = {
+    "embedded": "one process: sandbox and load generator beside werkzeug, processor and worker (embedded mode)",
+    "split": "the bot (embedded mode) in this process, the sandbox and the load generator in a child process",
+    "production": "gunicorn --workers {web} (webhook only) + {workers} `flask worker` process(es), the sandbox "
+                  "and the load generator in a child process",
+}
 MAX_SWEEP_S = 120  # a sweep expected to take longer is left out of the default run
 
 
@@ -230,7 +241,8 @@ class ChildLine:
     """A LocalLine in its own process, so that LINE's side and the load generator do not share the bot's GIL."""
 
     def __init__(self):
-        launcher = f"import sys; sys.path.insert(0, {str(ROOT)!r}); from bench.reports import serve_line; serve_line()"
+        launcher = (f"import sys; sys.path[:0] = [{str(ROOT)!r}, {str(ROOT / 'bench')!r}]; "
+                    "from bench.reports import serve_line; serve_line()")
         self.process = subprocess.Popen([sys.executable, "-c", launcher], cwd=ROOT, stdin=subprocess.PIPE,
                                         stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
         self.base_url = json.loads(self.process.stdout.readline())["base_url"]
@@ -273,6 +285,9 @@ class EmbeddedStack:
         self.stop_event = threading.Event()
         self.loops = start_loops(services(self.app), self.stop_event)
 
+    def pids(self) -> list[int]:
+        return [os.getpid()]
+
     def close(self) -> None:
         from bot.services import services
 
@@ -281,6 +296,45 @@ class EmbeddedStack:
         for thread in self.loops:  # they notice the stop within their idle wait
             thread.join(timeout=10)
         services(self.app).db.dispose()
+
+
+class ProductionStack:
+    """The bot as production runs it: gunicorn web workers (the webhook only) and separate
+    `flask --app app worker` processes (event processor, delivery worker, photo fetcher), talking to `line`."""
+
+    def __init__(self, url: str, line, web_workers: int, worker_processes: int):
+        env = {"DATABASE_URL": url, "LINE_CHANNEL_SECRET": SECRET, "LINE_CHANNEL_ACCESS_TOKEN": TOKEN,
+               "LINE_API_BASE_URL": line.base_url, "LOG_LEVEL": "INFO", "APP_ENV": "development"}
+        self.web = Server("app:create_app()", web_workers, env)
+        self.workers = []
+        try:
+            self.workers = [WorkerProcess(env) for _ in range(worker_processes)]
+        except Exception:
+            self.close()
+            raise
+        line.set_webhook(url=f"http://127.0.0.1:{self.web.port}/callback")
+
+    def pids(self) -> list[int]:
+        return [*family(self.web.process.pid), *(pid for worker in self.workers for pid in family(worker.process.pid))]
+
+    def close(self) -> None:
+        for worker in self.workers:
+            worker.stop()
+        self.web.stop()
+
+
+def family(pid: int) -> list[int]:
+    """A process and its descendants (gunicorn's master and its workers)."""
+    found, todo = [], [pid]
+    while todo:
+        current = todo.pop()
+        found.append(current)
+        try:
+            with open(f"/proc/{current}/task/{current}/children") as children:
+                todo.extend(int(child) for child in children.read().split())
+        except OSError:
+            pass
+    return found
 
 
 def quiet_logs() -> None:
@@ -329,46 +383,52 @@ def latencies(phase: dict, arrived: dict[int, float]) -> list[float]:
     return [arrived[index] - due for index, due in enumerate(phase["due"]) if index in arrived]
 
 
-def part_one(url: str, args, split: bool) -> dict:
+def part_one(url: str, args, layout: str) -> dict:
     """Warm up, then the baseline phase, then the confirm phase, on a freshly seeded database."""
     taps, warmup = int(args.rate * args.seconds), 20
     seed_started = time.perf_counter()
     people = seed_part_one(url, taps, warmup)
     seed_seconds = time.perf_counter() - seed_started
-    line = ChildLine() if split else LocalLine()
-    stack = EmbeddedStack(url, line)
+    line = LocalLine() if layout == "embedded" else ChildLine()
+    try:
+        stack = (ProductionStack(url, line, args.web_workers, args.worker_processes) if layout == "production"
+                 else EmbeddedStack(url, line))
+    except Exception:
+        line.stop()
+        raise
     try:
         line.add_users(people=people["mentors"])
         line.fire(people=people["helpers"][taps:], act="help", rate=10)  # imports, pools, first queries
         line.fire(people=people["reporters"][taps:], act="submit", rate=10)
         wait_for(line, REPLY, 2 * warmup, 30)
         wait_for(line, PUSH, warmup, 30)
-        before = cpu_snapshot(line)
+        before = cpu_snapshot(line, stack)
         helped = line.fire(people=people["helpers"][:taps], act="help", rate=args.rate)
         wait_for(line, REPLY, 2 * warmup + taps, 60)
-        middle = cpu_snapshot(line)
+        middle = cpu_snapshot(line, stack)
         confirmed = line.fire(people=people["reporters"][:taps], act="submit", rate=args.rate)
         wait_for(line, REPLY, 2 * warmup + 2 * taps, 60)
         wait_for(line, PUSH, warmup + taps, 30)
-        after = cpu_snapshot(line)
+        after = cpu_snapshot(line, stack)
         help_replies = replies_by_token(helped["tokens"])(line)
         cards, youth_replies = cards_by_marker(0, taps)(line), replies_by_token(confirmed["tokens"])(line)
     finally:
         stack.close()
         line.stop()
-    return {"taps": taps, "seed_s": seed_seconds, "split": split, "help": latencies(helped, help_replies),
+    return {"taps": taps, "seed_s": seed_seconds, "layout": layout, "help": latencies(helped, help_replies),
             "card": latencies(confirmed, cards), "youth": latencies(confirmed, youth_replies),
             "errors": helped["errors"] + confirmed["errors"],
             "cpu": {"help": cpu_used(before, middle), "card": cpu_used(middle, after)},
             "pace": {"help": completed_per_s(helped, help_replies), "card": completed_per_s(confirmed, cards)}}
 
 
-def cpu_snapshot(line) -> dict[str, float]:
-    """CPU seconds so far of this process, the child (split layout), PostgreSQL and the whole machine, and the
-    wall clock."""
+def cpu_snapshot(line, stack) -> dict[str, float]:
+    """CPU seconds so far of the bot's processes, the child (sandbox and load generator, when apart),
+    PostgreSQL and the whole machine, and the wall clock."""
     child = line.process.pid if isinstance(line, ChildLine) else None
     busy, _total = machine_cpu_seconds()
-    return {"this": process_cpu_seconds(os.getpid()), "child": process_cpu_seconds(child) if child else 0.0,
+    return {"this": sum(process_cpu_seconds(pid) for pid in stack.pids()),
+            "child": process_cpu_seconds(child) if child else 0.0,
             "postgres": postgres_cpu_seconds(), "machine": busy, "wall": time.time()}
 
 
@@ -390,8 +450,7 @@ def percentiles(values: list[float]) -> tuple[float, float, float]:
 
 def report_part_one(kind: str, result: dict, args) -> None:
     taps = result["taps"]
-    layout = ("the bot in this process, the sandbox and the load generator in a child process" if result["split"]
-              else "one process: sandbox and load generator beside werkzeug, processor and worker (embedded mode)")
+    layout = LAYOUTS[result["layout"]].format(web=args.web_workers, workers=args.worker_processes)
     print(f"\n== part 1 ({kind}): {taps} taps at {args.rate:g}/s for {args.seconds:g} s; {layout}; "
           f"seeded in {result['seed_s']:.1f} s ==")
     print(f"{'':38}{'arrived':>9}{'p50 ms':>9}{'p95 ms':>9}{'p99 ms':>9}{'max ms':>9}{'done/s':>8}")
@@ -402,14 +461,14 @@ def report_part_one(kind: str, result: dict, args) -> None:
         p50, p95, p99 = percentiles(values)
         print(f"{name:38}{len(values):>5}/{taps:<3}{1000 * p50:>9.1f}{1000 * p95:>9.1f}{1000 * p99:>9.1f}"
               f"{1000 * max(values, default=float('nan')):>9.1f}{'' if pace is None else f'{pace:.1f}':>8}")
-    print("CPU per tap in ms (whole phase, incl. waiting for the last one; 'this' = the bot process"
-          + (")" if result["split"] else " with the sandbox and load generator)"))
+    print("CPU per tap in ms (whole phase, incl. waiting for the last one; 'this' = the bot's process(es)"
+          + (" with the sandbox and load generator)" if result["layout"] == "embedded" else ")"))
     for name in ("help", "card"):
         used = result["cpu"][name]
         parts = [f"{what} {1000 * used[what] / taps:.1f}" for what in ("this", "child", "postgres", "machine")
                  if used[what] or what == "this"]
         print(f"  {'baseline' if name == 'help' else 'confirm':9}" + ", ".join(parts)
-              + f"; this process busy {100 * used['this'] / used['wall']:.0f}% of {used['wall']:.1f} s")
+              + f"; the bot busy {100 * used['this'] / used['wall']:.0f}% of one core for {used['wall']:.1f} s")
     base, card = percentiles(result["help"]), percentiles(result["card"])
     ratios = (f"{name} {c / b:.2f}" for name, c, b in zip(("p50", "p95", "p99"), card, base, strict=True))
     print("ratio card / baseline: " + ", ".join(ratios))
@@ -623,14 +682,21 @@ def main() -> None:
     parser.add_argument("--database-url", default=os.environ.get("DATABASE_URL"),
                         help="PostgreSQL (dropped and created again; name starting with 'bench'); default SQLite")
     parser.add_argument("--part", type=int, choices=(1, 2), help="only part 1 (latency) or part 2 (sweep)")
+    parser.add_argument("--layouts", nargs="+", choices=sorted(LAYOUTS),
+                        help="part 1's layouts (default: embedded split, and production on PostgreSQL)")
+    parser.add_argument("--web-workers", type=int, default=2, help="gunicorn workers (production layout)")
+    parser.add_argument("--worker-processes", type=int, default=1, help="`flask worker` processes (production)")
     args = parser.parse_args()
+    if "production" in (args.layouts or []) and not args.database_url:
+        raise SystemExit("the production layout needs PostgreSQL: give --database-url")
     if args.database_url and not args.database_url.startswith("postgresql"):
         raise SystemExit("--database-url must be a postgresql+psycopg:// URL (SQLite is the default)")
     kind = "postgresql" if args.database_url else "sqlite"
     with tempfile.TemporaryDirectory() as directory:
-        for split in (False, True) if args.part != 2 else ():
-            url = fresh_database(args.database_url, Path(directory), f"part1-{split}")
-            report_part_one(kind, part_one(url, args, split), args)
+        layouts = args.layouts or ["embedded", "split"] + (["production"] if kind == "postgresql" else [])
+        for layout in layouts if args.part != 2 else ():
+            url = fresh_database(args.database_url, Path(directory), f"part1-{layout}")
+            report_part_one(kind, part_one(url, args, layout), args)
         if kind == "postgresql" and args.part != 1:
             report_part_two(part_two(fresh_database(args.database_url, Path(directory), "part2"), args), args)
         else:

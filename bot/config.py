@@ -51,6 +51,7 @@ class Settings:
     start_scheduler: bool = True
     log_level: str = "INFO"
     delivery_threads: int = 8  # sender threads per worker process
+    processor_threads: int = 4  # event processor threads per process on PostgreSQL (SQLite: always 1)
     delivery_lease_seconds: int = 60  # a claimed row is reclaimed by another worker after this
     rate_reply: float = 2000.0  # LINE's limits per channel and endpoint; lower them per process when
     rate_push: float = 2000.0  # several worker processes share one channel
@@ -118,6 +119,7 @@ class Settings:
             start_scheduler=_parse_bool("START_SCHEDULER", values.get("START_SCHEDULER", "1")),
             log_level=values.get("LOG_LEVEL", "INFO").strip().upper(),
             delivery_threads=_parse_int("DELIVERY_THREADS", values.get("DELIVERY_THREADS", "8"), low=1, high=64),
+            processor_threads=_parse_int("PROCESSOR_THREADS", values.get("PROCESSOR_THREADS", "4"), low=1, high=32),
             delivery_lease_seconds=_parse_int("DELIVERY_LEASE_SECONDS", values.get("DELIVERY_LEASE_SECONDS", "60"),
                                               low=1, high=3600),
             rate_reply=_parse_rate("RATE_REPLY_PER_S", values.get("RATE_REPLY_PER_S", "2000")),

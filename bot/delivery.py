@@ -9,6 +9,7 @@ a row is not claimed while an earlier row for the same recipient is still open.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import logging
 import random
 import socket
@@ -18,7 +19,7 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import and_, bindparam, or_, select, update
 from sqlalchemy.orm import aliased
 
 from bot import heartbeats, metrics, pause
@@ -75,6 +76,7 @@ class DeliveryWorker:
         self._bulk_paused = threading.Event()  # seen in the database at claim time, or hit while sending
         self._in_flight = 0
         self._in_flight_changed = threading.Condition()
+        self._all_sent: threading.Event | None = None  # set by the last sender to finish (the loop's wake-up)
 
     def run_once(self, drain: bool = True) -> int:
         """Claim and send what is due now; returns how many rows were claimed. With `drain=False` (the
@@ -104,6 +106,8 @@ class DeliveryWorker:
             with self._in_flight_changed:
                 self._in_flight -= 1
                 self._in_flight_changed.notify_all()
+                if self._in_flight == 0 and self._all_sent is not None:
+                    self._all_sent.set()  # their recipients' next rows may be due now
 
     def _wait_in_flight(self, at_most: int) -> None:
         with self._in_flight_changed:
@@ -116,7 +120,13 @@ class DeliveryWorker:
 
     def run_forever(self, stop: threading.Event, wakeup: threading.Event, idle_seconds: float = 0.2) -> None:
         """Loop until `stop` is set; `wakeup` is set when new rows are committed in this process (other
-        processes' rows are found by polling every `idle_seconds`)."""
+        processes' rows are found by polling every `idle_seconds`) and, with sender threads, when the last
+        row in flight is finished (a recipient's next row waits for the one before it).
+
+        A claim that took less than a full batch took everything that was due, so the loop claims again only
+        when woken (or after `idle_seconds`), not at once: under a steady trickle of messages that halves
+        the claims, and a claim is a write transaction."""
+        self._all_sent = wakeup if self._pool is not None else None
         last_beat = None
         while not stop.is_set():
             try:
@@ -125,11 +135,10 @@ class DeliveryWorker:
             except Exception:  # the database restarting, say: log, wait, try again
                 log.exception("delivery round failed")
                 handled = 0
-            if handled == 0 and self._in_flight:
-                self._wait_in_flight(at_most=0)  # their recipients' next rows become due as they finish
-            elif handled == 0:
-                wakeup.wait(idle_seconds)
-                wakeup.clear()
+            if handled >= self.batch_size or (handled and self._pool is None):
+                continue  # more may be due at once (one sender: its recipients' next rows are due now)
+            wakeup.wait(idle_seconds)
+            wakeup.clear()
         self._wait_in_flight(at_most=0)
 
     def _heartbeat(self, last_beat: dt.datetime | None) -> dt.datetime | None:
@@ -144,16 +153,10 @@ class DeliveryWorker:
         with self.db.transaction() as session:
             bulk_paused = pause.bulk_paused(session) is not None
             self._bulk_paused.set() if bulk_paused else self._bulk_paused.clear()
-            ids = claimable_ids(now, self.batch_size, session.get_bind().dialect.name, bulk_paused)
-            statement = (
-                update(OutboxMessage)
-                .where(OutboxMessage.id.in_(ids.scalar_subquery()))
-                .values(status=OutboxStatus.SENDING, lease_until=now + self.lease, lease_owner=self.owner,
-                        attempts=OutboxMessage.attempts + 1)
-                .returning(OutboxMessage)
-                .execution_options(synchronize_session=False)
-            )
-            rows = list(session.scalars(statement))
+            statement = claim_statement(session.get_bind().dialect.name, bulk_paused)
+            rows = list(session.scalars(statement, {"claim_now": now, "claim_limit": self.batch_size,
+                                                    "claim_lease_until": now + self.lease,
+                                                    "claim_owner": self.owner}))
         return sorted(rows, key=lambda row: row.id)
 
     def send(self, row: OutboxMessage) -> SendOutcome:
@@ -242,7 +245,23 @@ def link_rich_menu(gateway: LineGateway, row: OutboxMessage) -> SendResult:
     return gateway.unlink_rich_menu(row.to_id)
 
 
-def claimable_ids(now: dt.datetime, limit: int, dialect: str, bulk_paused: bool = False):
+@functools.cache
+def claim_statement(dialect: str, bulk_paused: bool):
+    """Mark the claimable rows `sending` under this worker's lease and return them; built once per dialect
+    (parameters: claim_now, claim_limit, claim_lease_until, claim_owner)."""
+    timestamp = OutboxMessage.__table__.c.next_attempt_at.type
+    ids = claimable_ids(bindparam("claim_now", type_=timestamp), bindparam("claim_limit"), dialect, bulk_paused)
+    return (
+        update(OutboxMessage)
+        .where(OutboxMessage.id.in_(ids.scalar_subquery()))
+        .values(status=OutboxStatus.SENDING, lease_until=bindparam("claim_lease_until", type_=timestamp),
+                lease_owner=bindparam("claim_owner"), attempts=OutboxMessage.attempts + 1)
+        .returning(OutboxMessage)
+        .execution_options(synchronize_session=False)
+    )
+
+
+def claimable_ids(now, limit, dialect: str, bulk_paused: bool = False):
     """Rows due now (or whose lease ran out) with no earlier open row for the same recipient;
     bulk rows are left alone while bulk sends are paused."""
     earlier = aliased(OutboxMessage)

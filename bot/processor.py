@@ -12,9 +12,10 @@ A handler that raises is rolled back to a savepoint and the event is kept as `fa
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import logging
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import select
@@ -37,6 +38,7 @@ class EventProcessor:
     db: Database
     dispatcher: Dispatcher
     clock: Clock
+    _helpers: threading.Condition = field(default_factory=threading.Condition, init=False, repr=False)
 
     def process_next(self) -> bool:
         """Handle the next waiting event, if any; returns whether there was one."""
@@ -55,19 +57,38 @@ class EventProcessor:
         return handled
 
     def run_forever(self, stop: threading.Event, wakeup: threading.Event, idle_seconds: float = 0.2,
-                    after_batch=None) -> None:
-        """Loop until `stop`; `wakeup` is set by the webhook after it stores events."""
+                    after_batch=None, helper: bool = False) -> None:
+        """Loop until `stop`; `wakeup` is set by the webhook after it stores events. `after_batch` runs after
+        each handled event (it wakes the delivery worker: that event's replies are committed).
+
+        A `helper` (one of PostgreSQL's extra processor threads) waits to be called in rather than on
+        `wakeup`: a processor that finds a second event waiting right after one it handled calls one helper
+        in, which does the same, so helpers join only while a queue lasts and one stored event never wakes
+        them all (each would run an empty claim). Idle, every processor polls every `idle_seconds` (events
+        stored by other processes' webhooks)."""
         while not stop.is_set():
+            handled = 0
             try:
-                handled = self.run_until_idle(max_events=500)
+                while not stop.is_set() and self.process_next():
+                    handled += 1
+                    if after_batch is not None:
+                        after_batch()
+                    if handled >= 2:
+                        self._call_in_helper()  # a queue: one more processor joins in
             except (OperationalError, StaleDataError):  # database restarting, or a lost race: try again
                 log.warning("event processing round failed; retrying", exc_info=True)
-                handled = 0
-            if handled and after_batch is not None:
-                after_batch()
-            if handled == 0:
+            if stop.is_set():
+                break
+            if helper:
+                with self._helpers:
+                    self._helpers.wait(idle_seconds)
+            else:
                 wakeup.wait(idle_seconds)
                 wakeup.clear()
+
+    def _call_in_helper(self) -> None:
+        with self._helpers:
+            self._helpers.notify()
 
     def replay(self, inbox_id: int) -> str:
         """Run a failed event again (its reply token is used only if still fresh)."""
@@ -106,8 +127,10 @@ class EventProcessor:
                                       inbox_event_id=event.id)
 
 
+@functools.cache
 def next_event_query(dialect: str):
-    """The oldest waiting event whose user has no earlier event still waiting."""
+    """The oldest waiting event whose user has no earlier event still waiting (built once per dialect: it has
+    no parameters, and building it cost more CPU than running it)."""
     earlier = aliased(InboxEvent)
     earlier_waiting = (
         select(earlier.id)
