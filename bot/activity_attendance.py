@@ -14,6 +14,7 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from bot import activity_cards
+from bot.activity_audience import includes
 from bot.activity_input import check_location
 from bot.activity_lifecycle import locked, require_manager
 from bot.config import Settings
@@ -32,6 +33,7 @@ OVER = "กิจกรรมจบไปแล้ว เช็กอินไ�
 NOT_JOINED = "ยังไม่ได้ตอบรับกิจกรรมนี้ค่ะ กด “ไปด้วย” ก่อนแล้วค่อยเช็กอินนะคะ"
 NOT_STARTED = "กิจกรรมยังไม่เริ่ม ยืนยันชั่วโมงได้หลังเริ่มกิจกรรมค่ะ"
 ONLY_YOUTH = "บันทึกการมาร่วมได้เฉพาะ อพม.น้อย ค่ะ"
+NOT_INVITED = "น้องคนนี้ไม่ได้อยู่ในกลุ่มหรือพื้นที่ที่ชวนมากิจกรรมนี้ค่ะ"
 BAD_MINUTES = "ชั่วโมงจิตอาสาต้องอยู่ระหว่าง 1 นาทีถึง 24 ชั่วโมงค่ะ"
 
 
@@ -59,7 +61,8 @@ def check_in(session: Session, activity: Activity, user: User, now: dt.datetime,
 def mark_attendance(session: Session, activity: Activity, actor: User, user: User, present: bool,
                     now: dt.datetime) -> ActivityResponse:
     """The mentor marks a youth present or absent (from 30 minutes before the start, or afterwards);
-    someone who never answered gets an answer of going. Absent takes back hours credited."""
+    someone of its audience who never answered gets an answer of going (anyone else is refused). Absent takes
+    back hours credited."""
     require_manager(actor, activity)
     if activity.status == ActivityStatus.CANCELLED:
         raise Refused(CANCELLED)
@@ -68,6 +71,8 @@ def mark_attendance(session: Session, activity: Activity, actor: User, user: Use
     if user.role != Role.YOUTH:
         raise Refused(ONLY_YOUTH)
     response = _response(session, activity, user.id)
+    if response is None and not includes(session, activity, user):
+        raise Refused(NOT_INVITED)  # hours only for those the activity was for (a forged id changes nothing)
     if response is None:
         response = ActivityResponse(activity_id=activity.id, user_id=user.id, answer=Answer.GOING, answered_at=now)
         session.add(response)

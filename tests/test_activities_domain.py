@@ -712,8 +712,11 @@ def test_hours_are_credited_once_to_those_checked_in_or_marked_present(db, clock
     for name in ("fah", "nam", "minor"):
         respond(db, clock, settings, activity_id, group[name], Answer.GOING)
     walk_in = folks.add(mentor=group["mentor"])
+    outsider = folks.add()  # a youth of nobody's group: the activity was not for them
     with db.transaction() as session:
         activity, mentor = session.get(Activity, activity_id), session.get(User, group["mentor"])
+        with pytest.raises(Refused, match="ไม่ได้อยู่ในกลุ่มหรือพื้นที่"):
+            activities.mark_attendance(session, activity, mentor, session.get(User, outsider), True, bkk(11, 28, 12))
         activities.check_in(session, activity, session.get(User, group["fah"]), bkk(11, 28, 9))
         activities.check_in(session, activity, session.get(User, group["minor"]), bkk(11, 28, 9))
         activities.mark_attendance(session, activity, mentor, session.get(User, group["minor"]), False, bkk(11, 28, 12))
