@@ -15,18 +15,15 @@ STYLE = Style(background="white", plot_background="white", font_family="Sarabun,
 
 
 def bar_chart(title: str, rows: Sequence[tuple[str, int]], horizontal: bool = False) -> Markup:
-    """One series of counts as an inline SVG bar chart (empty string when there is nothing to draw)."""
+    """One series of counts as an inline SVG bar chart, labels on the axis (empty when there is nothing)."""
     if not rows:
         return Markup("")
     kind = pygal.HorizontalBar if horizontal else pygal.Bar
-    chart = kind(style=STYLE, title=title, show_legend=False, js=(), height=max(220, 42 * len(rows) + 80)
-                 if horizontal else 300, width=640, print_values=True, margin=10, disable_xml_declaration=True)
-    if horizontal:
-        for label, count in reversed(rows):
-            chart.add(label, [count])
-        chart.show_legend, chart.print_labels = True, False
-        chart.legend_at_bottom = True
-    else:
-        chart.x_labels = [label for label, _ in rows]
-        chart.add(title, [count for _, count in rows])
+    chart = kind(style=STYLE, title=title, show_legend=False, js=(), width=640, margin=10, print_values=True,
+                 height=max(240, 34 * len(rows) + 90) if horizontal else 320, truncate_label=-1,
+                 x_label_rotation=0 if horizontal else 20, min_scale=1, max_scale=6,
+                 disable_xml_declaration=True)
+    ordered = list(reversed(rows)) if horizontal else list(rows)  # the largest at the top of a horizontal chart
+    chart.x_labels = [label for label, _ in ordered]
+    chart.add(title, [count for _, count in ordered])
     return Markup(chart.render(is_unicode=True))
