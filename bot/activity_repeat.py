@@ -1,7 +1,8 @@
 """Repeating activities: the "activity-repeat" job (every 5 minutes) creates the next occurrence of each
 weekly or monthly activity once it has started, at the same local clock time (+7 days, or the same day of
 the next month — the 31st becomes the month's last day), and invites its audience. Each occurrence is its
-own row in the series (`series_id` = the first one's id). An occurrence that was cancelled still leads to the
+own row in the series (`series_id` = the first one's id); those going or maybe last time keep their answer and
+get their reminders for the next one (`carry_over`). An occurrence that was cancelled still leads to the
 next one (cancelling with `whole_series` stops the series). After a long downtime the next occurrence is
 the first one still ahead. `next_created` is set in the same transaction and the rows are claimed with
 `FOR UPDATE SKIP LOCKED` on PostgreSQL, so two runs at once create each occurrence once. If the creator may
@@ -16,11 +17,12 @@ import datetime as dt
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bot.activity_audience import audience_of, invite, may_create
+from bot.activity_audience import audience_of, includes, invite, may_create
+from bot.activity_reminders import plan_for
 from bot.config import Settings
 from bot.people import audit
 from bot.scheduler import Job, register
-from models import Activity, ActivityStatus, Repeat, User
+from models import Activity, ActivityResponse, ActivityStatus, Answer, Repeat, User
 
 BATCH = 100  # series handled per run; the rest wait for the next run
 
@@ -75,7 +77,34 @@ def _next(session: Session, activity: Activity, now: dt.datetime, settings: Sett
         version=1)
     session.add(following)
     session.flush()
+    kept = carry_over(session, activity, following, now, settings)
     following.invited_count = invite(session, following, now, settings)
     audit(session, now, "activity.repeated", None, creator, activity_id=following.id, series_id=first.id,
-          invited=following.invited_count)
+          invited=following.invited_count, carried_over=kept)
     return 1
+
+
+def carry_over(session: Session, previous: Activity, following: Activity, now: dt.datetime,
+               settings: Settings) -> int:
+    """Who was going or maybe last time (and still belongs to the audience) keeps that answer, and their own
+    reminder choice, for the next occurrence, with its reminders planned; going beyond the capacity waits in
+    the order they first answered. They get the card too, to change their answer. Returns how many."""
+    answers = session.execute(select(ActivityResponse, User).join(User, User.id == ActivityResponse.user_id)
+                              .where(ActivityResponse.activity_id == previous.id,
+                                     ActivityResponse.answer.in_((*Answer.REMINDED, Answer.WAITLIST)))
+                              .order_by(ActivityResponse.answered_at, ActivityResponse.id)).all()
+    going = kept = 0
+    for answer, user in answers:
+        if not includes(session, following, user):
+            continue
+        wanted = Answer.GOING if answer.answer == Answer.WAITLIST else answer.answer
+        full = following.capacity is not None and going >= following.capacity
+        stored = Answer.WAITLIST if wanted == Answer.GOING and full else wanted
+        going += stored == Answer.GOING
+        response = ActivityResponse(activity_id=following.id, user_id=user.id, answer=stored, answered_at=now,
+                                    reminder_minutes=answer.reminder_minutes)
+        session.add(response)
+        session.flush()
+        plan_for(session, following, response, user, now, settings)
+        kept += 1
+    return kept

@@ -648,6 +648,25 @@ def test_a_weekly_activity_makes_its_next_occurrence_once_with_invitations(db, c
     assert len(pushes(db, folks.line_id(group["fah"]))) == 2 and invited == 3
 
 
+def test_the_next_occurrence_keeps_who_was_coming_with_their_reminders_and_the_capacity(
+        db, clock, settings, folks, group):
+    activity_id = create(db, clock, settings, group["mentor"], repeat=Repeat.WEEKLY, capacity=1)
+    respond(db, clock, settings, activity_id, group["fah"], Answer.GOING)
+    respond(db, clock, settings, activity_id, group["nam"], Answer.GOING)  # full: the waiting list
+    respond(db, clock, settings, activity_id, group["minor"], Answer.MAYBE)
+    left = folks.add(mentor=group["mentor"])
+    respond(db, clock, settings, activity_id, left, Answer.MAYBE)
+    with db.transaction() as session:
+        session.get(User, left).mentor_id = None  # left the group before the next week
+        assert activities.create_next_occurrences(session, bkk(11, 28, 9), settings) == 1
+        following = session.scalars(select(Activity).where(Activity.series_id == activity_id)).one()
+        answers = dict(session.execute(select(ActivityResponse.user_id, ActivityResponse.answer)
+                                       .where(ActivityResponse.activity_id == following.id)).all())
+    assert answers == {group["fah"]: Answer.GOING, group["nam"]: Answer.WAITLIST, group["minor"]: Answer.MAYBE}
+    planned = {user for user, _, _ in reminders(db, following.id)}
+    assert planned == {group["fah"], group["minor"]}, "reminders for the next one, by themselves"
+
+
 def test_a_monthly_activity_keeps_its_day_and_clock_time_and_two_runs_at_once_make_one(db, clock, settings, group):
     clock.advance(days=60)  # 21 Jan 2027
     activity_id = create(db, clock, settings, group["mentor"], repeat=Repeat.MONTHLY,
