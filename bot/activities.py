@@ -63,6 +63,7 @@ from bot.activity_input import (  # noqa: F401 (re-exported)
     parse_start,
 )
 from bot.activity_lifecycle import (  # noqa: F401 (re-exported)
+    CANCELLED,
     Counts,
     cancel,
     change,
@@ -79,7 +80,6 @@ from models import Activity, ActivityResponse, ActivityStatus, Answer, Role, Use
 
 SAME_CONFIRM_WINDOW = dt.timedelta(minutes=10)  # the same activity confirmed twice: the first one
 UPCOMING_MAX, MANAGED_MAX, RECENT_DAYS = 10, 20, 14
-CANCELLED = "กิจกรรมนี้ถูกยกเลิกแล้วค่ะ"
 ENDED = "กิจกรรมนี้จบไปแล้วค่ะ"
 NOT_FOR_YOU = "กิจกรรมนี้สำหรับน้อง ๆ ในกลุ่มหรือพื้นที่ที่จัดเท่านั้นค่ะ"
 

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from bot import activity_cards
 from bot.activity_audience import includes
 from bot.activity_input import check_location
-from bot.activity_lifecycle import locked, require_manager
+from bot.activity_lifecycle import CANCELLED, locked, require_manager
 from bot.config import Settings
 from bot.people import audit
 from bot.quiet import push_considerate
@@ -27,7 +27,6 @@ from models import Activity, ActivityResponse, ActivityStatus, Answer, CampaignS
 CHECK_IN_FROM = dt.timedelta(minutes=30)  # before the start
 MAX_MINUTES = 24 * 60
 RECENT_ON_RECORD = 5
-CANCELLED = "กิจกรรมนี้ถูกยกเลิกแล้วค่ะ"
 TOO_EARLY = "ยังเช็กอินไม่ได้ค่ะ เช็กอินได้ตั้งแต่ {when} (30 นาทีก่อนเริ่ม)"
 OVER = "กิจกรรมจบไปแล้ว เช็กอินไม่ได้ค่ะ ถ้ามาร่วมจริง บอกพี่เลี้ยงให้ยืนยันให้นะคะ"
 NOT_JOINED = "ยังไม่ได้ตอบรับกิจกรรมนี้ค่ะ กด “ไปด้วย” ก่อนแล้วค่อยเช็กอินนะคะ"

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from pythainlp.util import thai_digit_to_arabic_digit
 
 from bot.campaign_audience import Audience
-from bot.campaign_input import LATE_GRACE, parse_send_time
+from bot.campaign_input import LATE_GRACE, read_time
 from bot.textinput import FORBIDDEN, Refused, normalised
 from bot.thai import thai_datetime
 from models import Repeat
@@ -147,33 +147,20 @@ def _time_after(hour: int, minute: int, starts_at: dt.datetime, tz: dt.tzinfo) -
 
 
 def _typed_instant(text: str | None, now: dt.datetime, tz: dt.tzinfo) -> dt.datetime:
-    """A typed date and time read as a campaign's send time is (relative to `now`), its reasons said for an
-    activity."""
+    """A typed date and time, read as a campaign's send time is (relative to `now`); unchecked."""
     if normalised(text).lower() in NOW_WORDS:
         raise Refused(f"พิมพ์วันที่และเวลาของกิจกรรมค่ะ {TIME_EXAMPLES}")
-    try:
-        return parse_send_time(text, now, tz)
-    except Refused as refused:
-        reason = str(refused)
-        if reason.startswith("อ่านวันเวลานี้ไม่ออก"):
-            raise Refused(f"อ่านวันเวลานี้ไม่ออกค่ะ พิมพ์วันที่และเวลา {TIME_EXAMPLES}") from None
-        if reason.startswith("ตั้งเวลาส่งล่วงหน้า"):
-            raise Refused(TOO_FAR.format(when=reason.split("(")[-1].removesuffix(" ไกลเกินไป)"))) from None
-        raise
+    instant = read_time(text, now, tz)
+    if instant is None:
+        raise Refused(f"อ่านวันเวลานี้ไม่ออกค่ะ พิมพ์วันที่และเวลา {TIME_EXAMPLES}")
+    return instant
 
 
 def _end_instant(text: str, starts_at: dt.datetime, tz: dt.tzinfo) -> dt.datetime:
     """A full date and time for an end, read from the start's day ("พรุ่งนี้ 02:00" is the day after the
-    start; a date without a year is its next coming); one before the start is refused."""
+    start; a date without a year is its next coming); `check_end` then holds it to the start."""
     start_day = dt.datetime.combine(starts_at.astimezone(tz).date(), dt.time(0, 0), tzinfo=tz).astimezone(dt.UTC)
-    try:
-        return _typed_instant(text, start_day + LATE_GRACE, tz)
-    except Refused as refused:
-        if "ผ่านไปแล้ว" in str(refused):
-            raise Refused(END_NOT_AFTER_START.format(start=thai_datetime(starts_at, tz))) from None
-        if str(refused).startswith(TOO_FAR.split("{")[0]):
-            raise Refused(TOO_LONG) from None
-        raise
+    return _typed_instant(text, start_day + LATE_GRACE, tz)
 
 
 def parse_capacity(text: str | None) -> int | None:

@@ -170,14 +170,21 @@ def parse_send_time(text: str | None, now: dt.datetime, tz: dt.tzinfo) -> dt.dat
     (minus 543); two-digit years are Buddhist era too (69 = 2569 = 2026); a date without a year is its next
     coming; a time alone is today. Refused for text it cannot read, a time gone by (more than a minute ago)
     or more than a year ahead."""
+    send_at = read_time(text, now, tz)
+    if send_at is None:
+        raise Refused(f"อ่านวันเวลานี้ไม่ออกค่ะ พิมพ์วันที่และเวลา {SEND_TIME_EXAMPLES}")
+    return check_send_time(send_at, now, tz)
+
+
+def read_time(text: str | None, now: dt.datetime, tz: dt.tzinfo) -> dt.datetime | None:
+    """A typed or picked date and time (the forms `parse_send_time` reads) as a UTC instant, relative to `now`;
+    None when it cannot be read. No window is checked: each caller checks its own."""
     raw = thai_digit_to_arabic_digit(unicodedata.normalize("NFC", text or "")).strip().lower()
     raw = " ".join(raw.replace("วันที่", " ").split())
     if raw in _NOW_WORDS:
         return now
     local = _read_local(raw, now.astimezone(tz), tz)
-    if local is None:
-        raise Refused(f"อ่านวันเวลานี้ไม่ออกค่ะ พิมพ์วันที่และเวลา {SEND_TIME_EXAMPLES}")
-    return check_send_time(local.astimezone(dt.UTC), now, tz)
+    return local.astimezone(dt.UTC) if local is not None else None
 
 
 def check_send_time(send_at: dt.datetime, now: dt.datetime, tz: dt.tzinfo) -> dt.datetime:

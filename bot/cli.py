@@ -186,7 +186,7 @@ def register_console_commands(app: Flask) -> None:
         from web import accounts
 
         app_services = services(app)
-        base = base_url or app_services.settings.public_base_url or f"http://127.0.0.1:{app_services.settings.port}"
+        base = base_url or accounts.console_base_url(app_services.settings)
         with app_services.db.transaction() as session:
             user = session.scalars(select(User).where(User.line_user_id == line_user_id)).one_or_none()
             token = accounts.issue_link(session, user, app_services.clock()) if user else None

@@ -11,15 +11,11 @@ TEXTS = frozenset({"เข้าเว็บ", "เข้าระบบเว�
 NOT_FOR_YOU = "ระบบเว็บสำหรับผู้ประสานงานและผู้ดูแลระบบค่ะ"
 
 
-def console_base_url(ctx: Context) -> str:
-    return ctx.settings.public_base_url or f"http://127.0.0.1:{ctx.settings.port}"
-
-
 def show_link(turn: Turn, ctx: Context) -> Outcome:
     token = accounts.issue_link(ctx.db, ctx.user, ctx.now)
     if token is None:
         return Outcome.reply(replies.text(NOT_FOR_YOU))
-    link = accounts.link_url(console_base_url(ctx), token)
+    link = accounts.link_url(accounts.console_base_url(ctx.settings), token)
     return Outcome.reply(replies.text(
         f"ลิงก์เข้าระบบเว็บของคุณ (ใช้ได้ครั้งเดียว ภายใน 10 นาที อย่าส่งต่อให้ใคร):\n{link}\n\n"
         "ตั้งรหัสผ่านได้ในเว็บ เพื่อเข้าครั้งต่อไปโดยไม่ต้องขอลิงก์"))

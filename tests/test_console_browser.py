@@ -39,8 +39,8 @@ def test_a_coordinator_works_a_report_from_the_browser(browser, live_console, db
     mentor = person(db, Role.MENTOR, "BKK", "สมชาย", clock)
     youth_line = sandbox.user(display_name="น้องฟ้า")
     youth = person(db, Role.YOUTH, "BKK", "ฟ้า", clock, mentor=mentor, line_user_id=youth_line.user_id)
-    calm = a_report(db, youth, clock)
-    urgent = a_report(db, youth, clock, urgent=True, latitude=13.7563, longitude=100.5018)
+    a_report(db, youth, clock)  # a calm one, which the urgent filter leaves out
+    a_report(db, youth, clock, urgent=True, latitude=13.7563, longitude=100.5018)
     page = browser.new_page(viewport=LAPTOP)
     page.set_default_timeout(TIMEOUT_MS)
     errors: list[str] = []
@@ -80,7 +80,7 @@ def test_a_coordinator_works_a_report_from_the_browser(browser, live_console, db
     worker.run_until_idle()
     told = [message["text"] for message in sandbox.messages_for(youth_line.user_id) if message["type"] == "text"]
     assert any("รับเรื่อง" in text for text in told) and any("กำลังดำเนินการ" in text for text in told)
-    assert calm != urgent and not errors
+    assert not errors, errors
 
 
 @pytest.mark.browser

@@ -150,5 +150,10 @@ def link_url(base_url: str, token: str) -> str:
     return f"{base_url.rstrip('/')}/console/link/{token}"
 
 
+def console_base_url(settings) -> str:
+    """Where staff open the console: PUBLIC_BASE_URL, else this machine's port (the embedded demo)."""
+    return settings.public_base_url or f"http://127.0.0.1:{settings.port}"
+
+
 def _digest(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()

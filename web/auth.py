@@ -5,13 +5,13 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from flask import flash, redirect, render_template, request, session, url_for
+from flask import flash, g, redirect, render_template, request, session, url_for
 from flask_login import login_user, logout_user
 from flask_wtf import FlaskForm
 from wtforms import PasswordField, StringField
 from wtforms.validators import DataRequired, Length
 
-from bot.thai import PROVINCES_BY_CODE
+from models import User
 from web import accounts
 from web.blueprint import SIGNED_IN_AT, Staff, blueprint, database, now, staff_required
 
@@ -94,9 +94,7 @@ def password():
     form = PasswordForm()
     if form.validate_on_submit():
         with database() as db_session:
-            from models import User
-
-            user = db_session.get(User, _current_id())
+            user = db_session.get(User, g.staff.id)
             reason = accounts.set_password(db_session, user, form.login.data, form.password.data, now())
             if reason is None:
                 version = accounts.account_of(db_session, user, now()).session_version
@@ -104,10 +102,4 @@ def password():
                 flash("ตั้งชื่อผู้ใช้และรหัสผ่านแล้ว", "info")
                 return redirect(url_for("console.dashboard"))
         flash(reason, "error")
-    return render_template("console/password.html", form=form, provinces=PROVINCES_BY_CODE)
-
-
-def _current_id() -> int:
-    from flask import g
-
-    return g.staff.id
+    return render_template("console/password.html", form=form)

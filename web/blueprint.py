@@ -9,12 +9,13 @@ import functools
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
-from flask import Blueprint, abort, current_app, g, redirect, request, session, url_for
+import fontpkg_sarabun
+from flask import Blueprint, abort, current_app, g, redirect, request, send_from_directory, session, url_for
 from flask_login import current_user, logout_user
 from sqlalchemy.orm import Session
 
 from bot.services import services
-from bot.thai import PROVINCES_BY_CODE
+from bot.thai import PROVINCES_BY_CODE, thai_datetime
 from models import Role
 
 blueprint = Blueprint("console", __name__, url_prefix="/console", template_folder="templates",
@@ -124,9 +125,6 @@ FONT_FILES = {"regular": "Sarabun-Regular.ttf", "bold": "Sarabun-Bold.ttf"}
 @blueprint.get("/fonts/<weight>.ttf")
 def font(weight: str):
     """Sarabun (OFL), shipped with the project's font package, so Thai reads the same on every desk."""
-    import fontpkg_sarabun
-    from flask import send_from_directory
-
     if weight not in FONT_FILES:
         abort(404)
     return send_from_directory(fontpkg_sarabun.ROOT / "files", FONT_FILES[weight], max_age=86400 * 30)
@@ -135,8 +133,6 @@ def font(weight: str):
 @blueprint.app_template_filter("bangkok")
 def bangkok_time(value: dt.datetime | None) -> str:
     """A date and time in Thai, Buddhist era, the bot's time zone."""
-    from bot.thai import thai_datetime
-
     return thai_datetime(value, services(current_app).settings.tz) if value else "-"
 
 

@@ -9,7 +9,7 @@ import io
 import unicodedata
 from collections.abc import Iterator
 
-from flask import Response, g, render_template, request, stream_with_context
+from flask import Response, current_app, g, render_template, request, stream_with_context
 from pythainlp.util import normalize as thai_normalize
 from sqlalchemy import Select, select
 
@@ -74,8 +74,6 @@ def people_csv():
 
 def _csv_rows(query: Select) -> Iterator[str]:
     """The export, a batch of rows at a time, read with a server-side cursor (one transaction)."""
-    from flask import current_app
-
     yield "\ufeff" + _line(CSV_COLUMNS)  # the BOM makes Excel read the Thai as UTF-8
     tz = services(current_app).settings.tz
     columns = query.with_only_columns(*EXPORT_COLUMNS).execution_options(yield_per=EXPORT_BATCH)
